@@ -1,0 +1,47 @@
+// BLAKE2s (RFC 7693) and the constructions WireGuard builds on it:
+// HASH, MAC (keyed BLAKE2s-128), HMAC-BLAKE2s and the HKDF of the Noise spec.
+#pragma once
+
+#include <initializer_list>
+
+#include "base/bytes.h"
+#include "crypto/secret.h"
+
+namespace plexus::crypto {
+
+inline constexpr size_t kHashSize = 32;
+inline constexpr size_t kMacSize = 16;
+
+using Hash = ByteArray<kHashSize>;
+
+// Incremental BLAKE2s with a 32-byte digest, unkeyed.
+class Blake2s {
+ public:
+  Blake2s();
+  ~Blake2s();
+  Blake2s(const Blake2s&) = delete;
+  Blake2s& operator=(const Blake2s&) = delete;
+
+  void Update(ByteSpan data);
+  Hash Final();
+
+ private:
+  struct State;
+  alignas(8) std::byte state_[128];  // opaque, sized for the implementation's state
+};
+
+// HASH(a || b || ...) = BLAKE2s-256.
+Hash Blake2sHash(std::initializer_list<ByteSpan> parts);
+
+// Keyed BLAKE2s with an `out.size()`-byte digest (1..32), key of 1..32 bytes
+// (RFC 7693 §3.3). WireGuard's MAC(key, input) is this with a 16-byte output.
+void Blake2sKeyed(MutableByteSpan out, ByteSpan key, ByteSpan input);
+
+// HMAC (RFC 2104) over BLAKE2s-256 with a 64-byte block.
+Hash HmacBlake2s(ByteSpan key, std::initializer_list<ByteSpan> parts);
+
+// The Noise/WireGuard KDF_n(key, input): T0 = HMAC(key, input); T1 = HMAC(T0, 0x1);
+// Ti = HMAC(T0, T(i-1) || i). Fills each of `outputs` (1..3 of them) in order.
+void Kdf(std::initializer_list<Secret<kHashSize>*> outputs, ByteSpan key, ByteSpan input);
+
+}  // namespace plexus::crypto
