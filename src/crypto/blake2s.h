@@ -14,7 +14,10 @@ inline constexpr size_t kMacSize = 16;
 
 using Hash = ByteArray<kHashSize>;
 
-// Incremental BLAKE2s with a 32-byte digest, unkeyed.
+// Incremental BLAKE2s with a 32-byte digest, unkeyed. Final returns the digest
+// of everything passed to Update since construction (or the previous Final)
+// and resets the object to the empty state. Does not allocate. One thread at a
+// time.
 class Blake2s {
  public:
   Blake2s();
@@ -33,8 +36,9 @@ class Blake2s {
 // HASH(a || b || ...) = BLAKE2s-256.
 Hash Blake2sHash(std::initializer_list<ByteSpan> parts);
 
-// Keyed BLAKE2s with an `out.size()`-byte digest (1..32), key of 1..32 bytes
-// (RFC 7693 §3.3). WireGuard's MAC(key, input) is this with a 16-byte output.
+// Keyed BLAKE2s with an `out.size()`-byte digest (1..32), key of 0..32 bytes
+// (RFC 7693 §3.3; an empty key means unkeyed). WireGuard's MAC(key, input) is
+// this with a 16-byte output. Sizes out of range are a programming error (abort).
 void Blake2sKeyed(MutableByteSpan out, ByteSpan key, ByteSpan input);
 
 // HMAC (RFC 2104) over BLAKE2s-256 with a 64-byte block.
