@@ -46,6 +46,8 @@ Hash HmacBlake2s(ByteSpan key, std::initializer_list<ByteSpan> parts);
 
 // The Noise/WireGuard KDF_n(key, input): T0 = HMAC(key, input); T1 = HMAC(T0, 0x1);
 // Ti = HMAC(T0, T(i-1) || i). Fills each of `outputs` (1..3 of them) in order.
+// `key` and `input` are consumed before any output is written, so they may
+// alias an output (as in WireGuard's `Ck := KDF1(Ck, ...)`).
 void Kdf(std::initializer_list<Secret<kHashSize>*> outputs, ByteSpan key, ByteSpan input);
 
 }  // namespace plexus::crypto
