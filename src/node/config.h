@@ -1,0 +1,87 @@
+// The node's configuration file (TOML), parsed into plain values.
+//
+//   [interface]
+//   private_key_file = "node.key"   # or private_key = "<base64>"; relative paths
+//                                   # are relative to the config file's directory
+//   listen_port = 51820             # optional, default 51820; 0 = ephemeral
+//   tun = "plx0"                    # optional, default "plx0"
+//   addresses = ["fd00:1::1/64", "10.0.0.1/24"]   # optional
+//   mtu = 1420                      # optional, default 1420, 1280..9000
+//   control_socket = "/run/plexus/plx0.sock"      # optional, default /run/plexus/<tun>.sock
+//
+//   [[peer]]
+//   public_key = "<base64>"
+//   endpoint = "192.0.2.2:51820"    # optional; IPv6 as "[2001:db8::2]:51820"
+//   allowed_prefixes = ["fd00:1::2/128", "10.0.0.2/32"]   # optional
+//   persistent_keepalive = 25       # optional, seconds, 0 = off
+//   preshared_key = "<base64>"      # optional, as wg(8)'s PresharedKey
+//
+// Every error names the file, the line and the key:
+//   node.toml:7: [[peer]] #2 public_key: not a base64 32-byte key
+// Unknown keys are errors, so a typo is never silently ignored. As in
+// WireGuard, a prefix routes to one peer only: allowed_prefixes of two peers
+// must not overlap.
+//
+// Thread: parsed once at startup; the result is an immutable value.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/ip.h"
+#include "base/result.h"
+#include "crypto/secret.h"
+#include "crypto/x25519.h"
+
+namespace plexus::node {
+
+inline constexpr uint16_t kDefaultListenPort = 51820;
+inline constexpr std::string_view kDefaultTunName = "plx0";
+inline constexpr size_t kMaxTunNameLength = 15;  // IFNAMSIZ - 1
+inline constexpr int kDefaultMtu = 1420;
+inline constexpr int kMinMtu = 1280;  // the IPv6 minimum link MTU, RFC 8200 §5
+inline constexpr int kMaxMtu = 9000;
+inline constexpr std::string_view kControlSocketDir = "/run/plexus";
+
+struct InterfaceConfig {
+  crypto::PrivateKey private_key;
+  // Absolute or config-relative path the key was read from; empty when the
+  // key was given inline as `private_key`.
+  std::string private_key_file;
+  uint16_t listen_port = kDefaultListenPort;  // 0 = let the kernel choose
+  std::string tun{kDefaultTunName};
+  std::vector<Prefix> addresses;  // host bits kept: "fd00:1::1/64"
+  int mtu = kDefaultMtu;
+  std::string control_socket;  // always set after parsing
+};
+
+struct PeerConfig {
+  crypto::PublicKey public_key;
+  std::optional<Endpoint> endpoint;
+  std::vector<Prefix> allowed_prefixes;  // stored as networks (host bits cleared)
+  uint16_t persistent_keepalive = 0;     // seconds; 0 = off
+  std::optional<crypto::Secret<crypto::kKeySize>> preshared_key;
+};
+
+// Move-only (it holds secrets).
+struct Config {
+  InterfaceConfig interface;
+  std::vector<PeerConfig> peers;
+  std::string path;  // the file it was read from, as given
+};
+
+// Reads and parses `path`. Relative key-file and socket paths are resolved
+// against the directory of `path`.
+Result<Config> LoadConfig(const std::string& path);
+
+// Parses TOML `text`; `path` names the file in error messages and is the base
+// for relative paths (a private_key_file is read from disk).
+Result<Config> ParseConfig(std::string_view text, std::string_view path);
+
+// "/run/plexus/<tun>.sock".
+std::string DefaultControlSocket(std::string_view tun);
+
+}  // namespace plexus::node
