@@ -1,0 +1,40 @@
+// plexus: one binary, subcommands (DESIGN.md §1).
+//
+// Exit codes: 0 success, 1 the command failed, 2 bad usage (CLI11's message).
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/key_commands.h"
+
+#ifndef PLEXUS_VERSION
+#define PLEXUS_VERSION "unknown"
+#endif
+
+namespace plexus::cli {
+namespace {
+
+constexpr int kUsageError = 2;
+
+int Main(int argc, char** argv) {
+  CLI::App app("plexus: a mesh VPN whose links speak the WireGuard protocol", "plexus");
+  app.set_version_flag("--version", "plexus " PLEXUS_VERSION);
+  app.require_subcommand(0, 1);
+  GenkeyCommand genkey(app);
+  PubkeyCommand pubkey(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kUsageError;
+  }
+  if (genkey.selected()) return genkey.Run();
+  if (pubkey.selected()) return pubkey.Run();
+  std::cerr << app.help();
+  return kUsageError;
+}
+
+}  // namespace
+}  // namespace plexus::cli
+
+int main(int argc, char** argv) {
+  return plexus::cli::Main(argc, argv);
+}
