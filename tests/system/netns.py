@@ -58,6 +58,10 @@ class TimeoutExpired(AssertionError):
     pass
 
 
+class Fatal(AssertionError):
+    """Raised by a wait_until predicate to stop waiting at once (e.g. daemon died)."""
+
+
 def wait_until(pred: Callable[[], object], timeout: float, what: str,
                interval: float = 0.1):
     """Polls pred until it returns a truthy value (returned) or timeout (raises)."""
@@ -68,6 +72,8 @@ def wait_until(pred: Callable[[], object], timeout: float, what: str,
             value = pred()
             if value:
                 return value
+        except Fatal:
+            raise
         except Exception as e:  # noqa: BLE001 - reported on timeout
             last_exc = e
         if time.monotonic() >= deadline:
@@ -423,7 +429,7 @@ class PlexusNode(Node):
 
     def _started(self) -> bool:
         if not self.alive():
-            raise AssertionError(f"{self.label} exited with {self.daemon.proc.returncode}:\n"
+            raise Fatal(f"{self.label} exited with {self.daemon.proc.returncode}:\n"
                                  f"{self.daemon.log_text()[-4000:]}")
         return self.socket.exists() and self.ns.link_exists(self.tun) and \
             self.status_raw(check=False).returncode == 0
@@ -488,7 +494,7 @@ class WireGuardGoNode(Node):
 
     def _started(self) -> bool:
         if not self.alive():
-            raise AssertionError(f"{self.label} exited:\n{self.daemon.log_text()[-4000:]}")
+            raise Fatal(f"{self.label} exited:\n{self.daemon.log_text()[-4000:]}")
         return self.uapi_socket.exists() and self.ns.link_exists(self.ifname)
 
     def stop(self, sig: int = signal.SIGTERM) -> Optional[int]:
