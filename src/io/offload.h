@@ -1,0 +1,199 @@
+// TUN virtio-net offloads done in userspace: checksum helpers, segmentation of
+// TSO/USO super-packets read from TUN, and coalescing of received TCP segments
+// into super-packets written to TUN.
+//
+//   TUN read:  [virtio hdr | 64 KiB TCP super-packet] --Segment--> N IP packets
+//   TUN write: N decrypted TCP segments --Coalescer--> [virtio hdr | super-packet]
+//
+// With IFF_VNET_HDR every TUN read/write carries a `struct virtio_net_hdr`
+// (include/uapi/linux/virtio_net.h) in front of the packet; TUNSETOFFLOAD with
+// TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6 (|TUN_F_USO4|TUN_F_USO6) lets the kernel
+// hand us unsegmented packets with partial checksums (kernel
+// Documentation/networking/segmentation-offloads.rst, checksum-offloads.rst).
+//
+// Everything here is pure: no I/O, no allocation per packet. Thread use: the
+// free functions are reentrant; a Coalescer belongs to one thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "base/bytes.h"
+#include "base/ip.h"
+
+namespace plexus::io {
+
+// ---------------------------------------------------------------------------
+// Internet checksum (RFC 1071), incremental update (RFC 1624), pseudo-headers.
+
+// Ones'-complement sum of `data` as big-endian 16-bit words (an odd last byte
+// is padded with zero, RFC 1071 §4.1), added to `initial`, folded to 16 bits.
+// Not complemented: this is the partial sum that can be chained.
+uint16_t OnesComplementSum(ByteSpan data, uint16_t initial = 0);
+
+// The checksum to store in a header: ~OnesComplementSum(data, initial).
+inline uint16_t InternetChecksum(ByteSpan data, uint16_t initial = 0) {
+  return static_cast<uint16_t>(~OnesComplementSum(data, initial));
+}
+
+// RFC 1624 eqn. 3: the checksum after one 16-bit word of the covered data
+// changed from `old_word` to `new_word`: HC' = ~(~HC + ~m + m').
+uint16_t UpdateChecksum16(uint16_t checksum, uint16_t old_word, uint16_t new_word);
+// The same for a 32-bit field (two words), e.g. a TCP sequence number.
+uint16_t UpdateChecksum32(uint16_t checksum, uint32_t old_value, uint32_t new_value);
+
+// Folded, uncomplemented sum of the TCP/UDP pseudo-header: RFC 9293 §3.1 and
+// RFC 768 for IPv4 (src, dst, zero, protocol, 16-bit length), RFC 8200 §8.1 for
+// IPv6 (src, dst, 32-bit length, zeros, next header). `source` and
+// `destination` are 4 or 16 bytes. This is also the value the kernel expects
+// in the checksum field of a VIRTIO_NET_HDR_F_NEEDS_CSUM packet.
+uint16_t PseudoHeaderSum(ByteSpan source, ByteSpan destination, uint8_t protocol, uint32_t length);
+
+// ---------------------------------------------------------------------------
+// The virtio-net header.
+
+inline constexpr size_t kVirtioNetHeaderSize = 10;
+
+// struct virtio_net_hdr (legacy, 10 bytes): flags u8, gso_type u8, hdr_len
+// u16, gso_size u16, csum_start u16, csum_offset u16. The u16 fields are in the
+// device's byte order, which for TUN on a little-endian host is little-endian.
+struct VirtioNetHeader {
+  static constexpr uint8_t kFlagNeedsCsum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
+  static constexpr uint8_t kFlagDataValid = 2;  // VIRTIO_NET_HDR_F_DATA_VALID
+
+  static constexpr uint8_t kGsoNone = 0;    // VIRTIO_NET_HDR_GSO_NONE
+  static constexpr uint8_t kGsoTcpV4 = 1;   // VIRTIO_NET_HDR_GSO_TCPV4
+  static constexpr uint8_t kGsoUdp = 3;     // VIRTIO_NET_HDR_GSO_UDP (UFO, unsupported)
+  static constexpr uint8_t kGsoTcpV6 = 4;   // VIRTIO_NET_HDR_GSO_TCPV6
+  static constexpr uint8_t kGsoUdpL4 = 5;   // VIRTIO_NET_HDR_GSO_UDP_L4 (USO)
+  static constexpr uint8_t kGsoEcn = 0x80;  // VIRTIO_NET_HDR_GSO_ECN, or'ed in
+
+  uint8_t flags = 0;
+  uint8_t gso_type = kGsoNone;
+  uint16_t hdr_len = 0;      // length of IP + transport headers (a hint)
+  uint16_t gso_size = 0;     // payload bytes per segment
+  uint16_t csum_start = 0;   // offset where checksumming starts
+  uint16_t csum_offset = 0;  // offset of the checksum field from csum_start
+
+  // nullopt if `in` is shorter than kVirtioNetHeaderSize; extra bytes ignored.
+  static std::optional<VirtioNetHeader> Decode(ByteSpan in);
+  // Writes kVirtioNetHeaderSize bytes; `out` must be at least that long.
+  void Encode(MutableByteSpan out) const;
+  bool needs_csum() const { return (flags & kFlagNeedsCsum) != 0; }
+  uint8_t gso_kind() const { return gso_type & static_cast<uint8_t>(~kGsoEcn); }
+  bool operator==(const VirtioNetHeader&) const = default;
+};
+
+// ---------------------------------------------------------------------------
+// Errors: why a packet read from TUN could not be segmented (a drop reason).
+
+enum class OffloadError : uint8_t {
+  kTruncated,             // shorter than the IP or transport header
+  kBadIpVersion,          // not IPv4/IPv6, or not the family the gso_type says
+  kBadIpHeaderLength,     // IPv4 IHL < 5 or beyond the packet
+  kIpv4Fragment,          // a GSO packet that is an IPv4 fragment
+  kIpv6ExtensionHeaders,  // IPv6 next header is not the transport (unsupported)
+  kWrongProtocol,         // IPv4 protocol is not the one gso_type says
+  kBadTransportHeader,    // TCP data offset < 5 words or beyond the packet
+  kBadChecksumOffsets,    // csum_start/csum_offset outside the packet or misplaced
+  kZeroGsoSize,           // GSO packet with gso_size 0
+  kSegmentTooLarge,       // headers + gso_size do not fit an IP length field
+  kUnsupportedGsoType,    // UFO or an unknown gso_type
+  kTooManySegments,       // more segments than output buffers
+  kOutputTooSmall,        // an output buffer cannot hold its segment
+};
+std::string_view ToString(OffloadError e);
+
+struct SegmentResult {
+  size_t count = 0;  // segments written; 0 on error
+  std::optional<OffloadError> error;
+  bool ok() const { return !error.has_value(); }
+};
+
+// ---------------------------------------------------------------------------
+// TUN read path.
+
+// Completes a VIRTIO_NET_HDR_F_NEEDS_CSUM checksum in place: the 16-bit field
+// at csum_start + csum_offset becomes the Internet checksum of
+// packet[csum_start:], whose field held the pseudo-header sum. Does nothing if
+// the flag is clear. Errors: kBadChecksumOffsets.
+std::optional<OffloadError> CompleteChecksum(const VirtioNetHeader& header, MutableByteSpan packet);
+
+// Splits `packet` (an IP packet read from TUN after `header`) into complete IP
+// packets written to the front of `segments[0..count)`; on success each used
+// span is shrunk to its segment's length, the rest are untouched. To reserve
+// headroom (e.g. for a WireGuard data-message header) pass spans that begin
+// after the headroom in the caller's buffers.
+//
+// - gso_type NONE: copies the packet to segments[0], completing its checksum if
+//   NEEDS_CSUM (callers that can work in place should use CompleteChecksum).
+// - TCPV4 / TCPV6 (RFC 9293) and UDP_L4 (USO): payload chunks of gso_size
+//   bytes, each with the original IP + transport headers, then: IPv4 total
+//   length, ID + i and header checksum; IPv6 payload length; TCP sequence
+//   number + i * gso_size, FIN/PSH only on the last segment, CWR only on the
+//   first; UDP length; full transport checksums. hdr_len is ignored (computed
+//   from the headers). IPv6 extension headers are not supported.
+SegmentResult Segment(const VirtioNetHeader& header, ByteSpan packet,
+                      std::span<MutableByteSpan> segments);
+
+// ---------------------------------------------------------------------------
+// TUN write path.
+
+// One packet of a TUN write batch in caller-owned storage:
+//
+//   storage: [ ...headroom | virtio hdr (10) | IP packet (length) | free room ]
+//                                            ^ offset
+//
+// The Coalescer appends merged payloads into the free room, so storage sized
+// offset + 65535 allows full 64 KiB super-packets.
+struct PacketBuffer {
+  MutableByteSpan storage;
+  size_t offset = kVirtioNetHeaderSize;  // where the IP packet starts
+  size_t length = 0;                     // IP packet length
+
+  MutableByteSpan packet() const { return storage.subspan(offset, length); }
+  // The virtio header and the packet, ready for write(2) on the TUN fd.
+  MutableByteSpan framed() const {
+    return storage.subspan(offset - kVirtioNetHeaderSize, kVirtioNetHeaderSize + length);
+  }
+};
+
+// Merges TCP segments of the same flow (the kernel's GRO rules: same addresses
+// and ports, contiguous sequence numbers, equal ACK number, window, options,
+// TTL/hop limit and TOS/traffic class; flags exactly ACK with PSH allowed only
+// on the last; equal payload sizes except a shorter last; IPv4 without options
+// or fragmentation and with consecutive IDs unless DF; valid checksums) into
+// super-packets of at most 65535 bytes with a TCPV4/TCPV6 virtio header,
+// NEEDS_CSUM and the pseudo-header sum in the TCP checksum field. Other packets
+// pass through with a zero virtio header. Order within a flow is preserved.
+// The storage spans of a batch must not overlap.
+class Coalescer {
+ public:
+  // Flows tracked at once within a batch; more evict the oldest.
+  static constexpr size_t kMaxFlows = 16;
+
+  struct Stats {
+    uint64_t merged = 0;         // segments appended to an earlier packet
+    uint64_t super_packets = 0;  // GSO packets produced
+    uint64_t bad_buffers = 0;    // PacketBuffers violating the layout (not written)
+  };
+
+  // Coalesces `packets` in place and writes to `order` the indices of the
+  // packets to write, in order; returns how many. For each listed packet,
+  // framed() is the virtio header followed by the (super-)packet. Unlisted
+  // packets were merged into an earlier one (or had offset <
+  // kVirtioNetHeaderSize or offset + length > storage.size()). Requires
+  // order.size() >= packets.size() (excess packets are not processed).
+  size_t Coalesce(std::span<PacketBuffer> packets, std::span<uint32_t> order);
+
+  const Stats& stats() const { return stats_; }
+
+ private:
+  Stats stats_;
+};
+
+}  // namespace plexus::io
