@@ -169,14 +169,14 @@ Result<Endpoint> Endpoint::Parse(std::string_view text) {
 std::optional<Endpoint> Endpoint::FromSockaddr(const sockaddr* sa, socklen_t len) {
   if (sa == nullptr || len < static_cast<socklen_t>(sizeof(sa_family_t))) return std::nullopt;
   if (sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
-    sockaddr_in in;
+    sockaddr_in in{};
     std::memcpy(&in, sa, sizeof(in));
     return Endpoint(
         IpAddress::FromV4Bytes(ByteSpan(reinterpret_cast<const std::byte*>(&in.sin_addr), 4)),
         ntohs(in.sin_port));
   }
   if (sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
-    sockaddr_in6 in6;
+    sockaddr_in6 in6{};
     std::memcpy(&in6, sa, sizeof(in6));
     const auto* b = reinterpret_cast<const std::byte*>(&in6.sin6_addr);
     IpAddress a = IsV4Mapped(reinterpret_cast<const uint8_t*>(b))

@@ -37,8 +37,8 @@ uint16_t LoadLe16(const std::byte* p) {
                                (std::to_integer<uint16_t>(p[1]) << 8));
 }
 void StoreLe16(std::byte* p, uint16_t v) {
-  p[0] = std::byte(v & 0xff);
-  p[1] = std::byte(v >> 8);
+  p[0] = static_cast<std::byte>(v & 0xff);
+  p[1] = static_cast<std::byte>(v >> 8);
 }
 
 // The fixed part of an IP header.
@@ -213,7 +213,7 @@ void FixTcpSegment(const GsoLayout& l, MutableByteSpan s, size_t index, size_t c
   uint8_t flags = std::to_integer<uint8_t>(th[kTcpFlagsOffset]);
   if (index + 1 < count) flags &= static_cast<uint8_t>(~(kTcpFin | kTcpPsh));
   if (index > 0) flags &= static_cast<uint8_t>(~kTcpCwr);
-  th[kTcpFlagsOffset] = std::byte(flags);
+  th[kTcpFlagsOffset] = static_cast<std::byte>(flags);
   WriteTransportChecksum(l.ip, s, kTcpChecksumOffset);
 }
 
@@ -371,7 +371,7 @@ void Merge(Flow& f, PacketBuffer& head, const TcpPacket& t, ByteSpan p) {
   const uint8_t flags = At(p, t.ip.length + kTcpFlagsOffset);
   if (flags & kTcpPsh) {
     std::byte& head_flags = head.packet()[t.ip.length + kTcpFlagsOffset];
-    head_flags |= std::byte(kTcpPsh);
+    head_flags |= static_cast<std::byte>(kTcpPsh);
   }
   f.closed = (flags & kTcpPsh) != 0 || t.payload < f.gso_size;
   f.next_seq += static_cast<uint32_t>(t.payload);
@@ -483,7 +483,7 @@ uint16_t PseudoHeaderSum(ByteSpan source, ByteSpan destination, uint8_t protocol
   // whenever the length fits 16 bits, so one layout serves both.
   std::array<std::byte, 8> tail{};
   StoreBe32(tail.data(), length);
-  tail[7] = std::byte(protocol);
+  tail[7] = static_cast<std::byte>(protocol);
   return OnesComplementSum(tail, OnesComplementSum(destination, OnesComplementSum(source)));
 }
 
@@ -503,8 +503,8 @@ std::optional<VirtioNetHeader> VirtioNetHeader::Decode(ByteSpan in) {
 }
 
 void VirtioNetHeader::Encode(MutableByteSpan out) const {
-  out[0] = std::byte(flags);
-  out[1] = std::byte(gso_type);
+  out[0] = static_cast<std::byte>(flags);
+  out[1] = static_cast<std::byte>(gso_type);
   StoreLe16(out.data() + 2, hdr_len);
   StoreLe16(out.data() + 4, gso_size);
   StoreLe16(out.data() + 6, csum_start);
