@@ -135,7 +135,8 @@ def test_status_text(pair):
     assert p.returncode == 0
     text = p.stdout
     assert text.strip(), "empty `plexus status` output"
-    assert b.public_key in text or b.public_key[:8] in text, text
+    assert a.tun in text, text
+    assert b.public_key in text, text
 
 
 def test_status_without_daemon_fails_cleanly(require_plexus, tmp_path):
