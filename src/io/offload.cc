@@ -359,14 +359,13 @@ bool CanMerge(const Flow& f, const PacketBuffer& head, const TcpPacket& t, ByteS
   if (t.ip.length != h.ip.length || t.tcp_length != h.tcp_length) return false;
   if (LoadBe32(p.data() + t.ip.length + 4) != f.next_seq) return false;
   if (head.length + t.payload > kMaxIpPacket) return false;
-  if (head.offset + head.length + t.payload > head.storage.size()) return false;
+  if (head.length + t.payload > head.buffer.size()) return false;
   ByteSpan hp = head.packet();
   return IpHeadersMatch(f, hp, p) && TcpHeadersMatch(f, hp, p);
 }
 
 void Merge(Flow& f, PacketBuffer& head, const TcpPacket& t, ByteSpan p) {
-  std::memcpy(head.storage.data() + head.offset + head.length,
-              p.data() + t.ip.length + t.tcp_length, t.payload);
+  std::memcpy(head.buffer.data() + head.length, p.data() + t.ip.length + t.tcp_length, t.payload);
   head.length += t.payload;
   const uint8_t flags = At(p, t.ip.length + kTcpFlagsOffset);
   if (flags & kTcpPsh) {
@@ -392,8 +391,8 @@ void Start(Flow& f, uint32_t index, uint32_t position, const TcpPacket& t, ByteS
   f.closed = (At(p, t.ip.length + kTcpFlagsOffset) & kTcpPsh) != 0;
 }
 
-void WriteZeroHeader(const PacketBuffer& b) {
-  VirtioNetHeader{}.Encode(b.framed());
+void WriteZeroHeader(PacketBuffer& b) {
+  b.vnet = VirtioNetHeader{};
 }
 
 // Writes the lengths, the IPv4 header checksum (RFC 1624 update), the
@@ -419,7 +418,7 @@ void FinishSuperPacket(const Flow& f, PacketBuffer& head) {
   v.gso_size = static_cast<uint16_t>(f.gso_size);
   v.csum_start = static_cast<uint16_t>(ip.length);
   v.csum_offset = kTcpChecksumOffset;
-  v.Encode(head.framed());
+  head.vnet = v;
 }
 
 void Finish(Flow& f, std::span<PacketBuffer> packets, Coalescer::Stats& stats) {
@@ -430,8 +429,7 @@ void Finish(Flow& f, std::span<PacketBuffer> packets, Coalescer::Stats& stats) {
 }
 
 bool HasValidLayout(const PacketBuffer& b) {
-  return b.offset >= kVirtioNetHeaderSize && b.offset <= b.storage.size() &&
-         b.length <= b.storage.size() - b.offset;
+  return b.length <= b.buffer.size();
 }
 
 }  // namespace

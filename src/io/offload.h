@@ -143,23 +143,20 @@ SegmentResult Segment(const VirtioNetHeader& header, ByteSpan packet,
 // ---------------------------------------------------------------------------
 // TUN write path.
 
-// One packet of a TUN write batch in caller-owned storage:
+// One packet of a TUN write batch in caller-owned memory (the same shape as
+// io::TunPacket, so a batch converts field by field):
 //
-//   storage: [ ...headroom | virtio hdr (10) | IP packet (length) | free room ]
-//                                            ^ offset
+//   buffer: [ IP packet (length) | free room ]
 //
-// The Coalescer appends merged payloads into the free room, so storage sized
-// offset + 65535 allows full 64 KiB super-packets.
+// The Coalescer appends merged payloads into the free room, so a buffer of
+// 65535 bytes allows full 64 KiB super-packets. Headroom, if the caller wants
+// any, lies before buffer.data() and is never touched.
 struct PacketBuffer {
-  MutableByteSpan storage;
-  size_t offset = kVirtioNetHeaderSize;  // where the IP packet starts
-  size_t length = 0;                     // IP packet length
+  MutableByteSpan buffer;  // the packet at buffer.data(), then free room
+  size_t length = 0;       // IP packet length
+  VirtioNetHeader vnet;    // output: the header to write with the packet
 
-  MutableByteSpan packet() const { return storage.subspan(offset, length); }
-  // The virtio header and the packet, ready for write(2) on the TUN fd.
-  MutableByteSpan framed() const {
-    return storage.subspan(offset - kVirtioNetHeaderSize, kVirtioNetHeaderSize + length);
-  }
+  MutableByteSpan packet() const { return buffer.first(length); }
 };
 
 // Merges TCP segments of the same flow (the kernel's GRO rules: same addresses
@@ -170,7 +167,7 @@ struct PacketBuffer {
 // super-packets of at most 65535 bytes with a TCPV4/TCPV6 virtio header,
 // NEEDS_CSUM and the pseudo-header sum in the TCP checksum field. Other packets
 // pass through with a zero virtio header. Order within a flow is preserved.
-// The storage spans of a batch must not overlap.
+// The buffers of a batch must not overlap.
 class Coalescer {
  public:
   // Flows tracked at once within a batch; more evict the oldest.
@@ -179,15 +176,15 @@ class Coalescer {
   struct Stats {
     uint64_t merged = 0;         // segments appended to an earlier packet
     uint64_t super_packets = 0;  // GSO packets produced
-    uint64_t bad_buffers = 0;    // PacketBuffers violating the layout (not written)
+    uint64_t bad_buffers = 0;    // length > buffer.size() (not written)
   };
 
   // Coalesces `packets` in place and writes to `order` the indices of the
-  // packets to write, in order; returns how many. For each listed packet,
-  // framed() is the virtio header followed by the (super-)packet. Unlisted
-  // packets were merged into an earlier one (or had offset <
-  // kVirtioNetHeaderSize or offset + length > storage.size()). Requires
-  // order.size() >= packets.size() (excess packets are not processed).
+  // packets to write, in order; returns how many. Each listed packet has its
+  // (super-)packet in packet() and its virtio header in vnet. Unlisted
+  // packets were merged into an earlier one (or had length > buffer.size()).
+  // Requires order.size() >= packets.size() (excess packets are not
+  // processed).
   size_t Coalesce(std::span<PacketBuffer> packets, std::span<uint32_t> order);
 
   const Stats& stats() const { return stats_; }

@@ -531,7 +531,9 @@ struct Batch {
     for (const Bytes& p : packets) {
       storage.emplace_back(std::max(capacity, headroom + p.size()));
       std::copy(p.begin(), p.end(), storage.back().begin() + headroom);
-      buffers.push_back({storage.back(), headroom, p.size()});
+      // A stale header from an earlier batch, which Coalesce must overwrite.
+      const VirtioNetHeader stale{1, 1, 1, 1, 1, 1};
+      buffers.push_back({MutableByteSpan(storage.back()).subspan(headroom), p.size(), stale});
     }
     order.resize(packets.size());
   }
@@ -541,8 +543,7 @@ struct Batch {
     const size_t n = c.Coalesce(buffers, order);
     for (size_t i = 0; i < n; ++i) {
       const PacketBuffer& b = buffers[order[i]];
-      out.emplace_back(*VirtioNetHeader::Decode(b.framed()),
-                       Bytes(b.packet().begin(), b.packet().end()));
+      out.emplace_back(b.vnet, Bytes(b.packet().begin(), b.packet().end()));
     }
     return out;
   }
@@ -725,12 +726,16 @@ TEST(Coalescer, StopsAtStorageAndLengthLimits) {
   EXPECT_EQ(out[1].second.size(), 40u + 5 * 1000);
 }
 
-TEST(Coalescer, SkipsBuffersWithoutHeadroom) {
+TEST(Coalescer, SkipsBuffersShorterThanTheirLength) {
   TcpSpec s;
   s.payload = Bytes(10, std::byte(1));
-  Batch batch({BuildTcp(s)}, 100, /*headroom=*/4);
+  Bytes udp = BuildUdp(IpFamily::kV4, Bytes(10, std::byte(0)));
+  Batch batch({BuildTcp(s), udp}, 100);
+  batch.buffers[0].length = batch.buffers[0].buffer.size() + 1;
   Coalescer c;
-  EXPECT_TRUE(batch.Run(c).empty());
+  auto out = batch.Run(c);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].second, udp);
   EXPECT_EQ(c.stats().bad_buffers, 1u);
 }
 
