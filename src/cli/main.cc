@@ -5,6 +5,8 @@
 #include <iostream>
 
 #include "cli/key_commands.h"
+#include "cli/node_command.h"
+#include "cli/status_command.h"
 
 #ifndef PLEXUS_VERSION
 #define PLEXUS_VERSION "unknown"
@@ -21,6 +23,8 @@ int Main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   GenkeyCommand genkey(app);
   PubkeyCommand pubkey(app);
+  NodeCommand node(app);
+  StatusCommand status(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -28,6 +32,8 @@ int Main(int argc, char** argv) {
   }
   if (genkey.selected()) return genkey.Run();
   if (pubkey.selected()) return pubkey.Run();
+  if (node.selected()) return node.Run();
+  if (status.selected()) return status.Run();
   std::cerr << app.help();
   return kUsageError;
 }
