@@ -195,7 +195,7 @@ def line_of(lines: list[str], prefix: str) -> int:
     ("mtu", "mtu = 99999"),
     ("listen_port", "listen_port = 70000"),
     ("addresses", 'addresses = ["fd00:1::1/129"]'),
-])
+], ids=lambda bad: bad[0])
 def test_bad_value_names_file_and_line(lab, require_plexus, bad):
     key, replacement = bad
     a, b = lab.node("plexus", 0), lab.node("plexus", 1)
