@@ -152,7 +152,7 @@ TEST(ChaChaPolyTest, RoundTripsInPlace) {
   const AeadKey key = KeyFromHex(kKeyA5);
   for (size_t size : {0, 1, 63, 64, 65, 1420}) {
     Bytes buffer(size + kAeadTagSize);
-    for (size_t i = 0; i < size; ++i) buffer[i] = std::byte(i * 7);
+    for (size_t i = 0; i < size; ++i) buffer[i] = static_cast<std::byte>(i * 7);
     const Bytes original(buffer.begin(), buffer.begin() + size);
     MutableByteSpan all(buffer);
     ChaChaPolySeal(all, key, size, all.first(size), {});

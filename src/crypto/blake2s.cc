@@ -143,7 +143,7 @@ void Update(Core& s, ByteSpan data) {
 struct Blake2s::State {
   Core core;
 };
-Blake2s::Blake2s() {
+Blake2s::Blake2s() : state_{} {
   static_assert(sizeof(State) <= sizeof(state_) && alignof(State) <= 8);
   Init((new (state_) State)->core, kHashSize, {});
 }
@@ -165,7 +165,7 @@ Hash Blake2s::Final() {
 }
 
 Hash Blake2sHash(std::initializer_list<ByteSpan> parts) {
-  Core s;
+  Core s{};
   Init(s, kHashSize, {});
   for (ByteSpan p : parts) Update(s, p);
   Hash out;
@@ -175,7 +175,7 @@ Hash Blake2sHash(std::initializer_list<ByteSpan> parts) {
 
 void Blake2sKeyed(MutableByteSpan out, ByteSpan key, ByteSpan input) {
   if (out.empty() || out.size() > kHashSize || key.size() > kHashSize) std::abort();
-  Core s;
+  Core s{};
   Init(s, out.size(), key);
   Update(s, input);
   Final(s, U8(out));
@@ -192,7 +192,7 @@ Hash HmacBlake2s(ByteSpan key, std::initializer_list<ByteSpan> parts) {
     std::memcpy(pad, key.data(), key.size());
   }
   for (uint8_t& b : pad) b ^= 0x36;
-  Core s;
+  Core s{};
   Init(s, kHashSize, {});
   Update(s, pad, sizeof pad);
   for (ByteSpan p : parts) Update(s, p);

@@ -21,7 +21,7 @@ Bytes Unhex(std::string_view hex) {
 
 Bytes Sequence(size_t n) {
   Bytes b(n);
-  for (size_t i = 0; i < n; ++i) b[i] = std::byte(i);
+  for (size_t i = 0; i < n; ++i) b[i] = static_cast<std::byte>(i);
   return b;
 }
 

@@ -38,7 +38,7 @@ ByteArray<kChaChaNonceSize> NonceFromHex(std::string_view hex) {
 
 Bytes Pattern(size_t n, uint8_t seed) {
   Bytes b(n);
-  for (size_t i = 0; i < n; ++i) b[i] = std::byte(static_cast<uint8_t>(i * 31 + seed));
+  for (size_t i = 0; i < n; ++i) b[i] = static_cast<std::byte>(i * 31 + seed);
   return b;
 }
 

@@ -28,6 +28,7 @@ class PublicKey {
   ByteSpan span() const { return b_; }
   const ByteArray<kKeySize>& bytes() const { return b_; }
   bool IsZero() const;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on a defaulted <=>.
   auto operator<=>(const PublicKey&) const = default;
 
  private:
