@@ -15,6 +15,8 @@ template <size_t N>
 class Secret {
  public:
   Secret() = default;
+  // Copies `bytes`; when bytes.size() != N the secret stays all zeros (check
+  // IsZero() if the size is not known to be N).
   explicit Secret(ByteSpan bytes) {
     if (bytes.size() == N) std::memcpy(b_.data(), bytes.data(), N);
   }
