@@ -1,0 +1,25 @@
+#include "node/drop_counters.h"
+
+namespace plexus::node {
+
+std::string_view ToString(NodeDrop d) {
+  switch (d) {
+    case NodeDrop::kNotIp:
+      return "not_ip";
+    case NodeDrop::kNoRoute:
+      return "no_route";
+    case NodeDrop::kStagedOverflow:
+      return "staged_overflow";
+    case NodeDrop::kSegmentationError:
+      return "segmentation_error";
+    case NodeDrop::kBadInnerPacket:
+      return "bad_inner_packet";
+    case NodeDrop::kSourceNotAllowed:
+      return "source_not_allowed";
+    case NodeDrop::kHandshakeBacklog:
+      return "handshake_backlog";
+  }
+  return "unknown";
+}
+
+}  // namespace plexus::node

@@ -1,0 +1,239 @@
+#include "node/node.h"
+
+#include <future>
+
+#include "base/log.h"
+#include "node/rx_worker.h"
+#include "node/tx_worker.h"
+#include "wireguard/messages.h"
+
+namespace plexus::node {
+
+namespace {
+
+// Handshake messages waiting for the control thread beyond which the node is
+// "under load" (whitepaper §5.3: answer with cookies, rate-limit sources) ...
+constexpr int kUnderLoadBacklog = 64;
+// ... and beyond which they are dropped outright.
+constexpr int kMaxHandshakeBacklog = 4096;
+
+wireguard::PeerConfig ToCorePeer(const PeerConfig& p) {
+  wireguard::PeerConfig c;
+  c.public_key = p.public_key;
+  if (p.preshared_key) std::memcpy(c.preshared_key.data(), p.preshared_key->data(), 32);
+  c.endpoint = p.endpoint;
+  c.persistent_keepalive = std::chrono::seconds(p.persistent_keepalive);
+  return c;
+}
+
+}  // namespace
+
+Node::Node(const Config& config, NodeIo io)
+    : clock_(io.clock),
+      random_(io.random),
+      loop_(io.loop),
+      tun_(std::move(io.tun)),
+      udp_(std::move(io.udp)),
+      addresses_(config.interface.addresses),
+      mtu_(static_cast<size_t>(config.interface.mtu)),
+      control_socket_(config.interface.control_socket),
+      device_(std::make_unique<wireguard::Device>(config.interface.private_key.Clone(), random_,
+                                                  clock_, mtu_)) {}
+
+Node::~Node() {
+  Stop();
+}
+
+Result<std::unique_ptr<Node>> Node::Create(const Config& config, NodeIo io) {
+  std::unique_ptr<Node> node(new Node(config, std::move(io)));
+  Result<bool> added = node->AddPeers(config);
+  if (!added) return added.error();
+  node->Publish();
+  return node;
+}
+
+Result<bool> Node::AddPeers(const Config& config) {
+  auto table = std::make_shared<AllowedIps>();
+  const Timestamp now = clock_.Now();
+  for (const PeerConfig& p : config.peers) {
+    Status added = device_->AddPeer(ToCorePeer(p), now);
+    if (!added) return added.error().Wrap(fmt::format("peer {}", p.public_key.ToBase64()));
+    const auto index = static_cast<uint32_t>(slots_.size());
+    for (const Prefix& prefix : p.allowed_prefixes) {
+      Status inserted = table->Insert(prefix, index);
+      if (!inserted) return inserted.error();
+    }
+    slots_.push_back(std::make_unique<PeerSlot>(p.public_key));
+    peer_prefixes_.push_back(p.allowed_prefixes);
+    peer_keepalive_.push_back(p.persistent_keepalive);
+  }
+  allowed_ips_ = std::move(table);
+  return true;
+}
+
+Status Node::Start() {
+  WorkerEnv env{clock_, *tun_, *udp_, udp_send_mutex_, snapshots_, *this, drops_, mtu_};
+  workers_.emplace_back([env] { TxWorker(env).Run(); });
+  workers_.emplace_back([env] { RxWorker(env).Run(); });
+  // Persistent keepalives and handshakes to peers with endpoints start now.
+  Apply(device_->Tick(clock_.Now()));
+  if (control_socket_.empty()) return Ok();
+  auto server = ControlServer::Start(control_socket_, [this](const nlohmann::json& request) {
+    auto done = std::make_shared<std::promise<nlohmann::json>>();
+    std::future<nlohmann::json> answer = done->get_future();
+    loop_.Post([this, done, request] { done->set_value(HandleRequest(request)); });
+    if (answer.wait_for(std::chrono::seconds(3)) != std::future_status::ready) {
+      return ControlError("the node did not answer in time (shutting down?)");
+    }
+    return answer.get();
+  });
+  if (!server) return server.error();
+  control_ = std::move(*server);
+  return Ok();
+}
+
+void Node::Stop() {
+  if (control_) control_->Stop();
+  tun_->Shutdown();
+  udp_->Shutdown();
+  for (std::thread& t : workers_) t.join();
+  workers_.clear();
+  if (timer_ != io::kNoTimer) loop_.Cancel(timer_);
+  timer_ = io::kNoTimer;
+}
+
+// ---------------------------------------------------------------------------
+// Worker events, handed to the control thread.
+
+void Node::HandshakeMessage(Bytes datagram, const Endpoint& from) {
+  if (handshake_backlog_.fetch_add(1) >= kMaxHandshakeBacklog) {
+    handshake_backlog_.fetch_sub(1);
+    drops_.Count(NodeDrop::kHandshakeBacklog);
+    return;
+  }
+  loop_.Post([this, datagram = std::move(datagram), from] {
+    const bool under_load = handshake_backlog_.fetch_sub(1) > kUnderLoadBacklog;
+    Apply(device_->Receive(clock_.Now(), datagram, from, under_load));
+  });
+}
+
+void Node::PacketQueued(uint32_t peer) {
+  loop_.Post([this, peer] {
+    PeerSlot& slot = *slots_[peer];
+    slot.queue_reported.store(false);
+    Apply(device_->PacketQueued(slot.public_key, clock_.Now()));
+  });
+}
+
+void Node::TransportSent(std::shared_ptr<wireguard::Keypair> keypair, size_t bytes) {
+  loop_.Post([this, keypair = std::move(keypair), bytes] {
+    Apply(device_->TransportSent(*keypair, bytes, bytes, clock_.Now()));
+  });
+}
+
+void Node::TransportReceived(std::shared_ptr<wireguard::Keypair> keypair, const Endpoint& from,
+                             size_t bytes) {
+  loop_.Post([this, keypair = std::move(keypair), from, bytes] {
+    Apply(device_->TransportReceived(*keypair, from, bytes, bytes, clock_.Now()));
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Control thread.
+
+void Node::Apply(wireguard::Outputs out) {
+  if (out.keypairs_changed) Publish();
+  for (const crypto::PublicKey& peer : out.drop_staged) DropStaged(peer);
+  for (const crypto::PublicKey& peer : out.flush_staged) FlushStaged(peer, out.datagrams);
+  SendDatagrams(out.datagrams);
+  ArmTimer();
+}
+
+void Node::SendDatagrams(std::vector<wireguard::Datagram>& datagrams) {
+  if (datagrams.empty()) return;
+  std::vector<io::UdpMessage> batch;
+  batch.reserve(datagrams.size());
+  for (wireguard::Datagram& d : datagrams) {
+    io::UdpMessage m;
+    m.buffer = d.bytes;
+    m.length = d.bytes.size();
+    m.endpoint = d.to;
+    batch.push_back(m);
+  }
+  std::lock_guard lock(udp_send_mutex_);
+  for (size_t i = 0; i < batch.size(); i += io::kMaxSegments) {
+    size_t n = std::min<size_t>(io::kMaxSegments, batch.size() - i);
+    (void)udp_->SendBatch(std::span(batch).subspan(i, n));
+  }
+}
+
+// Encrypts the packets staged while the handshake ran, now that a keypair exists.
+void Node::FlushStaged(const crypto::PublicKey& peer, std::vector<wireguard::Datagram>& out) {
+  PeerSlot* slot = SlotFor(peer);
+  if (slot == nullptr) return;
+  std::deque<Bytes> staged;
+  {
+    std::lock_guard lock(slot->staged_mutex);
+    staged.swap(slot->staged);
+  }
+  const Timestamp now = clock_.Now();
+  for (const Bytes& packet : staged) {
+    wireguard::Outputs sent = device_->Send(peer, packet, now);
+    if (sent.drop) drops_.Count(*sent.drop);
+    for (wireguard::Datagram& d : sent.datagrams) {
+      slot->tx_bytes.fetch_add(d.bytes.size(), std::memory_order_relaxed);
+      slot->tx_packets.fetch_add(1, std::memory_order_relaxed);
+      out.push_back(std::move(d));
+    }
+    if (sent.keypairs_changed) Publish();
+  }
+}
+
+void Node::DropStaged(const crypto::PublicKey& peer) {
+  PeerSlot* slot = SlotFor(peer);
+  if (slot == nullptr) return;
+  std::lock_guard lock(slot->staged_mutex);
+  for (size_t i = 0; i < slot->staged.size(); ++i) drops_.Count(wireguard::DropReason::kNoKeypair);
+  slot->staged.clear();
+}
+
+void Node::Publish() {
+  auto s = std::make_shared<Snapshot>();
+  s->allowed_ips = allowed_ips_;
+  const Timestamp now = clock_.Now();
+  std::unordered_map<crypto::PublicKey, uint32_t, crypto::PublicKeyHash> index_of;
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    const crypto::PublicKey& key = slots_[i]->public_key;
+    s->peers.push_back(
+        {slots_[i].get(), device_->SendingKeypair(key, now), device_->PeerEndpoint(key)});
+    index_of[key] = i;
+  }
+  for (std::shared_ptr<wireguard::Keypair>& k : device_->Keypairs()) {
+    auto it = index_of.find(k->peer());
+    if (it != index_of.end()) s->by_receiver_index[k->local_index()] = {k, it->second};
+  }
+  snapshots_.Publish(std::move(s));
+}
+
+void Node::ArmTimer() {
+  const Timestamp deadline = device_->NextDeadline();
+  if (deadline == timer_deadline_ && timer_ != io::kNoTimer) return;
+  if (timer_ != io::kNoTimer) loop_.Cancel(timer_);
+  timer_ = io::kNoTimer;
+  timer_deadline_ = deadline;
+  if (deadline.IsInfinite()) return;
+  timer_ = loop_.ScheduleAt(deadline, [this] {
+    timer_ = io::kNoTimer;
+    timer_deadline_ = Timestamp::Infinite();
+    Apply(device_->Tick(clock_.Now()));
+  });
+}
+
+PeerSlot* Node::SlotFor(const crypto::PublicKey& key) {
+  for (auto& slot : slots_) {
+    if (slot->public_key == key) return slot.get();
+  }
+  return nullptr;
+}
+
+}  // namespace plexus::node

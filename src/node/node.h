@@ -1,0 +1,112 @@
+// Node: the daemon. Wires the WireGuard core (control thread) to the TUN
+// device and UDP socket (data-plane workers), configures the interface and
+// serves the control socket (DESIGN.md §3).
+//
+//   control thread (EventLoop)            workers
+//   ──────────────────────────            ───────
+//   wireguard::Device  <── events ──────  TxWorker: TUN -> seal -> UDP
+//        │ keypairs changed               RxWorker: UDP -> open -> TUN
+//        └─> Snapshot ── publish ──────>  (read once per batch, no locks)
+//   ControlServer thread ── Post ──> status
+//
+// THREADING: construct, Run() and destroy on one thread (the control thread);
+// the workers and the control-socket thread reach it only through
+// EventLoop::Post.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/random.h"
+#include "base/time.h"
+#include "io/event_loop.h"
+#include "io/tun_device.h"
+#include "io/udp_socket.h"
+#include "node/config.h"
+#include "node/control_server.h"
+#include "node/control_sink.h"
+#include "node/drop_counters.h"
+#include "node/peer_slot.h"
+#include "node/snapshot.h"
+#include "wireguard/device.h"
+
+namespace plexus::node {
+
+// Runs a node with kernel TUN/UDP for `config` until SIGINT/SIGTERM; returns
+// the process exit code. Errors at startup are printed with what failed.
+int RunNode(const Config& config);
+
+// What a Node runs on; the kernel implementations in RunNode, fakes in tests.
+struct NodeIo {
+  const Clock& clock;
+  Random& random;
+  io::EventLoop& loop;
+  std::unique_ptr<io::TunDevice> tun;
+  std::unique_ptr<io::UdpSocket> udp;
+};
+
+class Node final : private ControlSink {
+ public:
+  static Result<std::unique_ptr<Node>> Create(const Config& config, NodeIo io);
+  ~Node() override;
+
+  // Starts the data-plane workers (call after EventLoop::StopOnSignals, so
+  // they inherit its signal mask) and, if configured, the control socket.
+  Status Start();
+  // Stops the workers and the control socket; idempotent.
+  void Stop();
+
+  // The `plexus status` document (status_format.h). Control thread.
+  nlohmann::json StatusJson() const;
+  // Answers one control-socket request. Control thread.
+  nlohmann::json HandleRequest(const nlohmann::json& request);
+
+ private:
+  Node(const Config& config, NodeIo io);
+  Result<bool> AddPeers(const Config& config);
+
+  // ControlSink (worker threads): post to the control thread.
+  void HandshakeMessage(Bytes datagram, const Endpoint& from) override;
+  void PacketQueued(uint32_t peer) override;
+  void TransportSent(std::shared_ptr<wireguard::Keypair> keypair, size_t bytes) override;
+  void TransportReceived(std::shared_ptr<wireguard::Keypair> keypair, const Endpoint& from,
+                         size_t bytes) override;
+
+  // Control thread.
+  void Apply(wireguard::Outputs out);
+  void SendDatagrams(std::vector<wireguard::Datagram>& datagrams);
+  void FlushStaged(const crypto::PublicKey& peer, std::vector<wireguard::Datagram>& out);
+  void DropStaged(const crypto::PublicKey& peer);
+  void Publish();
+  void ArmTimer();
+  PeerSlot* SlotFor(const crypto::PublicKey& key);
+  std::string PeerState(const wireguard::Peer& peer, Timestamp now) const;
+
+  const Clock& clock_;
+  Random& random_;
+  io::EventLoop& loop_;
+  std::unique_ptr<io::TunDevice> tun_;
+  std::unique_ptr<io::UdpSocket> udp_;
+  std::mutex udp_send_mutex_;
+
+  std::vector<Prefix> addresses_;
+  size_t mtu_;
+  std::string control_socket_;
+  std::vector<std::vector<Prefix>> peer_prefixes_;
+  std::vector<uint16_t> peer_keepalive_;
+  std::unique_ptr<wireguard::Device> device_;
+  std::vector<std::unique_ptr<PeerSlot>> slots_;
+  std::shared_ptr<const AllowedIps> allowed_ips_;
+  SnapshotHolder snapshots_;
+  DropCounters drops_;
+  std::atomic<int> handshake_backlog_{0};
+
+  io::TimerId timer_ = io::kNoTimer;
+  Timestamp timer_deadline_ = Timestamp::Infinite();
+  std::vector<std::thread> workers_;
+  std::unique_ptr<ControlServer> control_;
+};
+
+}  // namespace plexus::node

@@ -1,0 +1,159 @@
+#include "node/rx_worker.h"
+
+#include <algorithm>
+
+#include "node/ip_packet.h"
+#include "wireguard/messages.h"
+
+namespace plexus::node {
+
+namespace {
+
+constexpr size_t kUdpBatch = 32;
+constexpr size_t kTunBatch = 128;
+constexpr int64_t kEventIntervalNs = 50'000'000;
+
+}  // namespace
+
+RxWorker::RxWorker(WorkerEnv env)
+    : env_(env),
+      udp_storage_(kUdpBatch * io::kMaxUdpPayload),
+      udp_batch_(kUdpBatch),
+      tun_storage_(kTunBatch * io::kMaxTunPacket),
+      tun_batch_(kTunBatch),
+      order_(kTunBatch),
+      writes_(kTunBatch) {
+  for (size_t i = 0; i < kTunBatch; ++i) {
+    tun_batch_[i].buffer =
+        MutableByteSpan(tun_storage_.data() + i * io::kMaxTunPacket, io::kMaxTunPacket);
+  }
+}
+
+void RxWorker::Run() {
+  while (true) {
+    for (size_t i = 0; i < kUdpBatch; ++i) {
+      udp_batch_[i].buffer =
+          MutableByteSpan(udp_storage_.data() + i * io::kMaxUdpPayload, io::kMaxUdpPayload);
+      udp_batch_[i].length = 0;
+      udp_batch_[i].segment_size = 0;
+    }
+    Result<size_t> n = env_.udp.RecvBatch(udp_batch_);
+    if (!n) return;
+    if (*n == 0) {
+      if (env_.udp.WaitReadable() == io::WaitOutcome::kWoken) return;
+      continue;
+    }
+    const Timestamp now = env_.clock.Now();
+    snapshot_ = env_.snapshots.Load();
+    for (size_t i = 0; i < *n; ++i) {
+      const io::UdpMessage& m = udp_batch_[i];
+      for (size_t s = 0; s < m.segment_count(); ++s) HandleDatagram(m.Segment(s), m.endpoint, now);
+    }
+    FlushTun();
+    ReportEvents(now);
+  }
+}
+
+void RxWorker::HandleDatagram(MutableByteSpan datagram, const Endpoint& from, Timestamp now) {
+  if (datagram.size() < 4) {
+    env_.drops.Count(wireguard::DropReason::kTooShort);
+    return;
+  }
+  const auto type = std::to_integer<uint8_t>(datagram[0]);
+  if (type == static_cast<uint8_t>(wireguard::MessageType::kTransport)) {
+    HandleTransport(datagram, from, now);
+  } else if (type >= 1 && type <= 3) {
+    env_.sink.HandshakeMessage(Bytes(datagram.begin(), datagram.end()), from);
+  } else {
+    env_.drops.Count(wireguard::DropReason::kUnknownType);
+  }
+}
+
+void RxWorker::HandleTransport(MutableByteSpan datagram, const Endpoint& from, Timestamp now) {
+  if (datagram.size() < wireguard::kTransportOverhead) {
+    env_.drops.Count(wireguard::DropReason::kBadTransportSize);
+    return;
+  }
+  auto it = snapshot_->by_receiver_index.find(LoadLe32(datagram.data() + 4));
+  if (it == snapshot_->by_receiver_index.end()) {
+    env_.drops.Count(wireguard::DropReason::kUnknownReceiverIndex);
+    return;
+  }
+  if (tun_used_ == kTunBatch) FlushTun();
+  io::PacketBuffer& slot = tun_batch_[tun_used_];
+  wireguard::Verdict<size_t> n = it->second.keypair->Open(slot.buffer, datagram, now);
+  if (!n) {
+    env_.drops.Count(n.reason());
+    return;
+  }
+  Account(it->second.peer, it->second.keypair, from, datagram.size());
+  if (*n == 0) return;  // keepalive
+  std::optional<IpPacketView> ip = ParseIpPacket(slot.buffer.first(*n));
+  if (!ip) {
+    env_.drops.Count(NodeDrop::kBadInnerPacket);
+    return;
+  }
+  const AllowedIps& table = *snapshot_->allowed_ips;
+  std::optional<uint32_t> owner =
+      ip->version == 4 ? table.LookupV4(ip->source) : table.LookupV6(ip->source);
+  if (owner != it->second.peer) {
+    env_.drops.Count(NodeDrop::kSourceNotAllowed);
+    return;
+  }
+  slot.length = ip->total_length;
+  slot.vnet = {};
+  ++tun_used_;
+}
+
+void RxWorker::Account(uint32_t peer, const std::shared_ptr<wireguard::Keypair>& keypair,
+                       const Endpoint& from, size_t bytes) {
+  auto it = std::find_if(received_.begin(), received_.end(), [&](const Received& r) {
+    return r.peer == peer && r.keypair == keypair && r.from == from;
+  });
+  if (it == received_.end()) {
+    received_.push_back({peer, keypair, from, bytes});
+  } else {
+    it->bytes += bytes;
+  }
+  snapshot_->peers[peer].slot->rx_packets.fetch_add(1, std::memory_order_relaxed);
+}
+
+void RxWorker::FlushTun() {
+  if (tun_used_ == 0) return;
+  std::span<io::PacketBuffer> batch(tun_batch_.data(), tun_used_);
+  size_t count = 0;
+  if (env_.tun.has_vnet_header()) {
+    count = coalescer_.Coalesce(batch, order_);
+  } else {
+    for (size_t i = 0; i < tun_used_; ++i) order_[i] = static_cast<uint32_t>(i);
+    count = tun_used_;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    const io::PacketBuffer& p = tun_batch_[order_[i]];
+    writes_[i].buffer = p.buffer;
+    writes_[i].length = p.length;
+    writes_[i].vnet = p.vnet;
+  }
+  (void)env_.tun.WriteBatch(std::span(writes_.data(), count));
+  tun_used_ = 0;
+}
+
+// Byte counters always; control-thread events at most every kEventIntervalNs
+// per peer, except at once for a keypair or endpoint the peer has not used in
+// the last report (the core must confirm a new keypair and follow roaming).
+void RxWorker::ReportEvents(Timestamp now) {
+  for (Received& r : received_) {
+    PeerSlot& slot = *snapshot_->peers[r.peer].slot;
+    slot.rx_bytes.fetch_add(r.bytes, std::memory_order_relaxed);
+    const PeerView& view = snapshot_->peers[r.peer];
+    const bool news = r.keypair != view.sending || !view.endpoint || *view.endpoint != r.from;
+    int64_t last = slot.last_received_event_ns.load(std::memory_order_relaxed);
+    if (news || now.nanos() - last >= kEventIntervalNs) {
+      slot.last_received_event_ns.store(now.nanos(), std::memory_order_relaxed);
+      env_.sink.TransportReceived(std::move(r.keypair), r.from, r.bytes);
+    }
+  }
+  received_.clear();
+}
+
+}  // namespace plexus::node

@@ -1,0 +1,54 @@
+// RxWorker: the UDP -> TUN half of the data plane (DESIGN.md §3).
+//
+//   UDP RecvBatch (GRO: one buffer, many datagrams)
+//     type 1-3 ──> copy to the control thread (WireGuard core)
+//     type 4   ──> receiver index ──> Snapshot keypair ──> Open into a TUN slot
+//                  ──> inner source must be in the sender's allowed_prefixes
+//                  ──> Coalescer (TCP segments -> super-packets) ──> TUN WriteBatch
+//
+// THREADING: Run() is the body of one dedicated thread; like TxWorker it
+// reads the published Snapshot once per batch.
+#pragma once
+
+#include <vector>
+
+#include "io/offload.h"
+#include "node/tx_worker.h"
+
+namespace plexus::node {
+
+class RxWorker {
+ public:
+  explicit RxWorker(WorkerEnv env);
+  // Loops until the UDP socket is shut down.
+  void Run();
+
+ private:
+  struct Received {
+    uint32_t peer;
+    std::shared_ptr<wireguard::Keypair> keypair;
+    Endpoint from;
+    size_t bytes;
+  };
+
+  void HandleDatagram(MutableByteSpan datagram, const Endpoint& from, Timestamp now);
+  void HandleTransport(MutableByteSpan datagram, const Endpoint& from, Timestamp now);
+  void Account(uint32_t peer, const std::shared_ptr<wireguard::Keypair>& keypair,
+               const Endpoint& from, size_t bytes);
+  void FlushTun();
+  void ReportEvents(Timestamp now);
+
+  WorkerEnv env_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::vector<std::byte> udp_storage_;
+  std::vector<io::UdpMessage> udp_batch_;
+  std::vector<std::byte> tun_storage_;
+  std::vector<io::PacketBuffer> tun_batch_;
+  size_t tun_used_ = 0;
+  std::vector<uint32_t> order_;
+  std::vector<io::TunPacket> writes_;
+  io::Coalescer coalescer_;
+  std::vector<Received> received_;
+};
+
+}  // namespace plexus::node

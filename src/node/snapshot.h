@@ -1,0 +1,53 @@
+// The immutable view of peers and sessions the data-plane workers route and
+// encrypt with (DESIGN.md §3). The control thread builds a new Snapshot
+// whenever a keypair or endpoint changes and publishes it with an atomic
+// store; a worker loads the current one once per batch. Nothing in a
+// Snapshot changes after publication, so workers read it without locks
+// (Keypair's own atomics and replay lock are its business, see keypair.h).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "base/ip.h"
+#include "node/allowed_ips.h"
+#include "node/peer_slot.h"
+#include "wireguard/keypair.h"
+
+namespace plexus::node {
+
+struct PeerView {
+  PeerSlot* slot = nullptr;                     // outlives every snapshot
+  std::shared_ptr<wireguard::Keypair> sending;  // null: none valid, stage and ask
+  std::optional<Endpoint> endpoint;
+};
+
+struct ReceivingKeypair {
+  std::shared_ptr<wireguard::Keypair> keypair;
+  uint32_t peer = 0;  // index into Snapshot::peers
+};
+
+struct Snapshot {
+  // Destination/source prefix -> index into `peers`. Shared between
+  // snapshots: it changes only with the configuration.
+  std::shared_ptr<const AllowedIps> allowed_ips;
+  std::vector<PeerView> peers;
+  std::unordered_map<uint32_t, ReceivingKeypair> by_receiver_index;
+};
+
+// Holds the current snapshot. Publish() from the control thread, Load() from any.
+class SnapshotHolder {
+ public:
+  void Publish(std::shared_ptr<const Snapshot> s) {
+    current_.store(std::move(s), std::memory_order_release);
+  }
+  std::shared_ptr<const Snapshot> Load() const { return current_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+};
+
+}  // namespace plexus::node
