@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "node/config.h"
+#include "node/node.h"
 
 namespace plexus::cli {
 
@@ -24,10 +25,7 @@ int NodeCommand::Run() const {
     std::fprintf(stderr, "plexus node: %s\n", config.error().message().c_str());
     return 1;
   }
-  // TODO(node lands): return node::RunNode(*config);
-  std::fprintf(stderr, "plexus node: %s is valid, but this build has no node to run yet\n",
-               config_path_.c_str());
-  return 1;
+  return node::RunNode(*config);
 }
 
 }  // namespace plexus::cli
