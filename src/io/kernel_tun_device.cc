@@ -56,6 +56,16 @@ std::optional<TunOffloads> NegotiateOffloads(int fd) {
   return TunOffloads{};
 }
 
+// True if `packet` is shorter than the length its IP header claims: the
+// kernel truncates a packet that does not fit the read buffer silently.
+bool IsTruncated(ByteSpan packet) {
+  if (packet.empty()) return true;
+  int version = std::to_integer<int>(packet[0]) >> 4;
+  if (version == 4 && packet.size() >= 4) return LoadBe16(&packet[2]) > packet.size();
+  if (version == 6 && packet.size() >= 6) return size_t{40} + LoadBe16(&packet[4]) > packet.size();
+  return false;
+}
+
 short TunFlags(const TunOptions& options, bool vnet_header) {
   short flags = IFF_TUN | IFF_NO_PI;
   if (vnet_header) flags |= IFF_VNET_HDR;
@@ -138,6 +148,10 @@ KernelTunDevice::ReadOutcome KernelTunDevice::ReadOne(TunPacket& packet, int& er
   size_t got = static_cast<size_t>(n);
   if (got < header_size || got - header_size > packet.buffer.size()) return ReadOutcome::kDropped;
   packet.length = got - header_size;
+  // Only a read that filled the buffer can have been cut short.
+  if (packet.length == packet.buffer.size() && IsTruncated(packet.packet())) {
+    return ReadOutcome::kDropped;
+  }
   packet.vnet = vnet_header_ ? VirtioNetHeader::Decode(header).value() : VirtioNetHeader{};
   return ReadOutcome::kPacket;
 }

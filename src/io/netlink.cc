@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <thread>
 
 namespace plexus::io {
 
@@ -262,29 +263,56 @@ Status Netlink::DeleteAddress(const Link& link, const Prefix& address) {
   return Ok();
 }
 
-Result<std::vector<Prefix>> Netlink::ListAddresses(const Link& link) {
+Result<std::vector<std::pair<Prefix, uint32_t>>> Netlink::DumpAddresses(const Link& link) {
   MessageBuilder b(RTM_GETADDR, NLM_F_DUMP);
   ifaddrmsg msg{};
   msg.ifa_family = AF_UNSPEC;
   b.AddStruct(msg);
   auto replies = Dump(b.Finish(next_sequence_++));
   if (!replies) return replies.error().Wrap(fmt::format("listing addresses of {}", link.name));
-  std::vector<Prefix> out;
+  std::vector<std::pair<Prefix, uint32_t>> out;
   for (const auto& reply : *replies) {
     ifaddrmsg got;
     std::memcpy(&got, NLMSG_DATA(reinterpret_cast<const nlmsghdr*>(reply.data())), sizeof got);
     if (static_cast<int>(got.ifa_index) != link.index) continue;
     std::optional<IpAddress> address;
+    uint32_t flags = got.ifa_flags;
     ForEachAttribute(std::span(reply).subspan(NLMSG_LENGTH(sizeof got)),
                      [&](uint16_t type, auto v) {
                        if (type == IFA_ADDRESS && v.size() == 4)
                          address = IpAddress::FromV4Bytes(v);
                        if (type == IFA_ADDRESS && v.size() == 16)
                          address = IpAddress::FromV6Bytes(v);
+                       if (type == IFA_FLAGS) flags = ReadU32(v);
                      });
-    if (address) out.emplace_back(*address, got.ifa_prefixlen);
+    if (address) out.emplace_back(Prefix(*address, got.ifa_prefixlen), flags);
   }
   return out;
+}
+
+Result<std::vector<Prefix>> Netlink::ListAddresses(const Link& link) {
+  auto dumped = DumpAddresses(link);
+  if (!dumped) return dumped.error();
+  std::vector<Prefix> out;
+  for (const auto& [prefix, flags] : *dumped) out.push_back(prefix);
+  return out;
+}
+
+Status Netlink::WaitForAddress(const Link& link, const Prefix& address, Duration timeout) {
+  SystemClock clock;
+  Timestamp deadline = clock.Now() + timeout;
+  while (true) {
+    auto dumped = DumpAddresses(link);
+    if (!dumped) return dumped.error();
+    for (const auto& [prefix, flags] : *dumped) {
+      if (prefix == address && !(flags & IFA_F_TENTATIVE)) return Ok();
+    }
+    if (clock.Now() >= deadline) {
+      return MakeError("address {} on {} not ready after {} ms", address.ToString(), link.name,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count());
+    }
+    std::this_thread::sleep_for(5ms);
+  }
 }
 
 // ---- Routes ----

@@ -25,6 +25,7 @@
 
 #include "base/ip.h"
 #include "base/result.h"
+#include "base/time.h"
 #include "io/unique_fd.h"
 
 namespace plexus::io {
@@ -64,12 +65,18 @@ class Netlink {
   Status SetMtu(const Link& link, uint32_t mtu);
   Status SetLinkUp(const Link& link, bool up);
 
-  // IPv6 addresses are added with IFA_F_NODAD, usable at once. Adding an
-  // address that exists fails ("File exists").
+  // IPv6 addresses are added with IFA_F_NODAD (no duplicate detection
+  // delay; see WaitForAddress). Adding an address that exists fails
+  // ("File exists").
   Status AddAddress(const Link& link, const Prefix& address);
   Status DeleteAddress(const Link& link, const Prefix& address);
   // Global and link-local addresses of `link`, both families.
   Result<std::vector<Prefix>> ListAddresses(const Link& link);
+  // Blocks (polling, for at most `timeout`) until `address` is on `link` and
+  // no longer tentative. Even with IFA_F_NODAD the kernel finishes an IPv6
+  // address in deferred work, and a tentative address does not accept
+  // packets yet. For startup, not for the event loop's hot path.
+  Status WaitForAddress(const Link& link, const Prefix& address, Duration timeout);
 
   // Fails if the route exists.
   Status AddRoute(const Route& route);
@@ -89,6 +96,8 @@ class Netlink {
   Status SendRaw(std::span<const std::byte> message);
   Status ChangeRoute(const Route& route, uint16_t type, uint16_t flags);
   Status ChangeAddress(const Link& link, const Prefix& address, uint16_t type, uint16_t flags);
+  // Addresses of `link` with their IFA_F_* flags.
+  Result<std::vector<std::pair<Prefix, uint32_t>>> DumpAddresses(const Link& link);
   Status ChangeLink(const Link& link, uint32_t flags, uint32_t change, std::optional<uint32_t> mtu);
 
   UniqueFd fd_;
