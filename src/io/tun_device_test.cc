@@ -335,5 +335,117 @@ TYPED_TEST(TunDeviceConformanceTest, ShutdownWakesBlockedReaderAndFailsLaterCall
   EXPECT_FALSE(tun.WriteBatch(buffers.Reset()).ok());
 }
 
+// ---- Kernel-only: virtio-net header offloads, plain mode, multi-queue ----
+
+class KernelTunTest : public ::testing::Test {
+ protected:
+  void Open(bool vnet_header, bool multi_queue = false) {
+    std::string why_not = env_.SetUp(vnet_header, multi_queue);
+    if (!why_not.empty()) GTEST_SKIP() << why_not;
+  }
+  KernelTunEnv env_;
+};
+
+TEST_F(KernelTunTest, UsoSuperPacketFromHostIsReadWithGsoHeader) {
+  Open(/*vnet_header=*/true);
+  if (IsSkipped()) return;
+  ASSERT_TRUE(env_.tun().has_vnet_header());
+  if (!env_.kernel_tun().offloads().uso) GTEST_SKIP() << "kernel without TUN_F_USO4";
+  if (!env_.host_socket().capabilities().gso) GTEST_SKIP() << "kernel without UDP GSO";
+  std::string payload;
+  for (char c : {'a', 'b', 'c', 'd'}) payload += std::string(1000, c);
+  UdpMessage m{.buffer = {reinterpret_cast<std::byte*>(payload.data()), payload.size()},
+               .length = payload.size(),
+               .endpoint = PeerEndpoint(IpFamily::kV4),
+               .segment_size = 1000};
+  ASSERT_TRUE(env_.host_socket().SendBatch(std::span(&m, 1)).ok());
+
+  TunBuffers buffers(4);
+  std::optional<TunPacket> super;
+  for (int tries = 0; tries < 50 && !super; ++tries) {
+    Result<size_t> n = env_.tun().ReadBatch(buffers.Reset());
+    ASSERT_TRUE(n.ok());
+    for (size_t i = 0; i < *n; ++i) {
+      std::optional<UdpDatagram> d = ParseUdp(buffers.packets[i].packet());
+      if (d && d->to == PeerEndpoint(IpFamily::kV4)) super = buffers.packets[i];
+    }
+    pollfd p{env_.tun().poll_fd(), POLLIN, 0};
+    if (!super) ::poll(&p, 1, 40);
+  }
+  ASSERT_TRUE(super.has_value());
+  EXPECT_EQ(super->vnet.gso_kind(), VirtioNetHeader::kGsoUdpL4);
+  EXPECT_EQ(super->vnet.gso_size, 1000);
+  EXPECT_EQ(super->length, 20u + 8u + 4000u);
+
+  std::vector<Bytes> storage(8, Bytes(1500));
+  std::vector<MutableByteSpan> segments(storage.begin(), storage.end());
+  SegmentResult split = Segment(super->vnet, super->packet(), segments);
+  ASSERT_TRUE(split.ok());
+  ASSERT_EQ(split.count, 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    std::optional<UdpDatagram> d = ParseUdp(segments[i]);
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->payload, std::string(1000, static_cast<char>('a' + i)));
+  }
+}
+
+TEST_F(KernelTunTest, UsoSuperPacketWrittenReachesHostAsDatagrams) {
+  Open(/*vnet_header=*/true);
+  if (IsSkipped()) return;
+  if (!env_.kernel_tun().offloads().uso) GTEST_SKIP() << "kernel without TUN_F_USO4";
+  std::string payload;
+  for (char c : {'w', 'x', 'y', 'z'}) payload += std::string(1000, c);
+  Endpoint from = PeerEndpoint(IpFamily::kV4), to = env_.HostEndpoint(IpFamily::kV4);
+  Bytes packet = BuildUdp({from, to, payload});
+  // Partial checksum, as for a NEEDS_CSUM packet: the pseudo-header sum only.
+  StoreBe16(&packet[26],
+            PseudoHeaderSum(from.address().bytes(), to.address().bytes(), IPPROTO_UDP, 8 + 4000));
+  TunPacket p{.buffer = packet, .length = packet.size()};
+  p.vnet = {.flags = VirtioNetHeader::kFlagNeedsCsum,
+            .gso_type = VirtioNetHeader::kGsoUdpL4,
+            .hdr_len = 28,
+            .gso_size = 1000,
+            .csum_start = 20,
+            .csum_offset = 6};
+  ASSERT_TRUE(env_.tun().WriteBatch(std::span(&p, 1)).ok());
+  for (char c : {'w', 'x', 'y', 'z'}) {
+    std::optional<UdpDatagram> d = env_.HostReceive();
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->payload, std::string(1000, c));
+    EXPECT_EQ(d->from, from);
+  }
+}
+
+TEST_F(KernelTunTest, PlainModeHasNoHeaderAndStillCarriesPackets) {
+  Open(/*vnet_header=*/false);
+  if (IsSkipped()) return;
+  EXPECT_FALSE(env_.tun().has_vnet_header());
+  env_.HostSend("plain", PeerEndpoint(IpFamily::kV6));
+  std::vector<UdpDatagram> got = ReadDatagramsTo(env_.tun(), PeerEndpoint(IpFamily::kV6), 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, "plain");
+}
+
+TEST_F(KernelTunTest, SecondQueueOfMultiQueueDeviceWrites) {
+  Open(/*vnet_header=*/true, /*multi_queue=*/true);
+  if (IsSkipped()) return;
+  auto queue = env_.kernel_tun().OpenQueue();
+  ASSERT_TRUE(queue.ok()) << queue.error().message();
+  EXPECT_EQ((*queue)->name(), "plxc0");
+  EXPECT_EQ((*queue)->has_vnet_header(), env_.tun().has_vnet_header());
+  Bytes packet = BuildUdp({PeerEndpoint(IpFamily::kV4), env_.HostEndpoint(IpFamily::kV4), "q2"});
+  TunPacket p{.buffer = packet, .length = packet.size()};
+  ASSERT_TRUE((*queue)->WriteBatch(std::span(&p, 1)).ok());
+  std::optional<UdpDatagram> d = env_.HostReceive();
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->payload, "q2");
+}
+
+TEST_F(KernelTunTest, SingleQueueDeviceRefusesOpenQueue) {
+  Open(/*vnet_header=*/true);
+  if (IsSkipped()) return;
+  EXPECT_FALSE(env_.kernel_tun().OpenQueue().ok());
+}
+
 }  // namespace
 }  // namespace plexus::io
