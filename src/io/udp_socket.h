@@ -86,8 +86,9 @@ class UdpSocket {
 
   // Receives up to messages.size() datagrams (or GRO batches) without
   // blocking; returns how many entries were filled (0 when none is queued).
-  // Datagrams longer than their buffer are dropped, not truncated. Error: the
-  // socket is broken or was shut down.
+  // A datagram longer than its buffer is dropped, not truncated: its entry
+  // comes back with length 0 (segment_count() 0), so a loop over segments
+  // skips it. Error: the socket is broken or was shut down.
   virtual Result<size_t> RecvBatch(std::span<UdpMessage> messages) = 0;
 
   // Sends every message, blocking while the socket buffer is full. Messages
