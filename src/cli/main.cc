@@ -42,5 +42,12 @@ int Main(int argc, char** argv) {
 }  // namespace plexus::cli
 
 int main(int argc, char** argv) {
-  return plexus::cli::Main(argc, argv);
+  // CLI11 and the standard library report misuse by throwing; say what
+  // happened instead of aborting.
+  try {
+    return plexus::cli::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "plexus: " << e.what() << "\n";
+    return 1;
+  }
 }

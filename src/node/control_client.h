@@ -18,7 +18,7 @@ namespace plexus::node {
 
 inline constexpr std::chrono::milliseconds kDefaultControlTimeout{5000};
 // Responses can be large (a status with thousands of peers), but not unbounded.
-inline constexpr size_t kMaxControlResponseBytes = 64 * 1024 * 1024;
+inline constexpr size_t kMaxControlResponseBytes = size_t{64} * 1024 * 1024;
 
 class ControlClient {
  public:

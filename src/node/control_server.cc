@@ -242,7 +242,7 @@ void ServerLoop::HandleLines(Connection& c) {
   size_t start = 0;
   for (size_t nl; !c.closing && (nl = c.in.find('\n', start)) != std::string::npos;
        start = nl + 1) {
-    std::string_view line = std::string_view(c.in).substr(start, nl - start);
+    std::string_view line = std::string_view{c.in}.substr(start, nl - start);
     c.closing = line.size() > options_.max_line_bytes;
     c.out += c.closing ? ResponseLine(ControlError(oversized)) : Respond(line);
   }

@@ -54,7 +54,7 @@ nlohmann::json ControlOk(nlohmann::json result);
 nlohmann::json ControlError(std::string_view message);
 
 struct ControlServerOptions {
-  size_t max_line_bytes = 64 * 1024;
+  size_t max_line_bytes = size_t{64} * 1024;
   std::chrono::milliseconds stall_timeout{2000};
   std::chrono::milliseconds idle_timeout{30000};
   size_t max_clients = 32;  // further connections wait in the listen backlog

@@ -18,8 +18,8 @@ struct TimeUnit {
 };
 
 constexpr std::array<TimeUnit, 5> kTimeUnits = {{
-    {365 * 24 * 3600, "year"},
-    {24 * 3600, "day"},
+    {int64_t{365} * 24 * 3600, "year"},
+    {int64_t{24} * 3600, "day"},
     {3600, "hour"},
     {60, "minute"},
     {1, "second"},
