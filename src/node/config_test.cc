@@ -265,6 +265,18 @@ TEST(ConfigTest, UnreadableKeyFileIsRefused) {
   EXPECT_THAT(config.error().message(), HasSubstr("Permission denied"));
 }
 
+TEST(ConfigTest, KeyFileThatCannotBeReadIsRefused) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.path() + "/node.key");
+  std::string path = dir.Write("node.toml", "[interface]\nprivate_key_file = \"node.key\"\n");
+  auto config = LoadConfig(path);
+  ASSERT_FALSE(config);
+  EXPECT_THAT(config.error().message(),
+              HasSubstr(fmt::format(":2: [interface] private_key_file: cannot read {}/node.key: Is "
+                                    "a directory",
+                                    dir.path())));
+}
+
 TEST(ConfigTest, RelativeControlSocketIsResolvedAgainstConfigDirectory) {
   TempDir dir;
   std::string path = dir.Write("node.toml", Interface("control_socket = \"ctl.sock\"\n"));
