@@ -188,6 +188,8 @@ void TxWorker::HandleSuperPacket(const io::TunPacket& packet, Timestamp now) {
       end_run();
       continue;
     }
+    // A GSO send is one UDP datagram to the kernel: at most kMaxUdpPayload bytes.
+    if (run_count > 0 && run_bytes + size > io::kMaxUdpPayload) end_run();
     if (run_count == 0) {
       run_start = i * stride;
       run_peer = peer;
