@@ -63,8 +63,8 @@ inline uint16_t LoadBe16(const std::byte* p) {
                                std::to_integer<uint16_t>(p[1]));
 }
 inline void StoreBe16(std::byte* p, uint16_t v) {
-  p[0] = std::byte(v >> 8);
-  p[1] = std::byte(v & 0xff);
+  p[0] = static_cast<std::byte>(v >> 8);
+  p[1] = static_cast<std::byte>(v & 0xff);
 }
 inline uint32_t LoadBe32(const std::byte* p) {
   return (uint32_t{LoadBe16(p)} << 16) | LoadBe16(p + 2);
@@ -107,7 +107,7 @@ class ByteWriter {
  public:
   explicit ByteWriter(Bytes& out) : out_(out) {}
 
-  void WriteU8(uint8_t v) { out_.push_back(std::byte(v)); }
+  void WriteU8(uint8_t v) { out_.push_back(static_cast<std::byte>(v)); }
   void WriteBe16(uint16_t v);
   void WriteBe32(uint32_t v);
   void WriteLe32(uint32_t v);

@@ -31,7 +31,7 @@ class Timestamp {
   }
   constexpr Timestamp operator-(Duration d) const { return Timestamp(ns_ - d.count()); }
   constexpr Duration operator-(Timestamp o) const { return Duration(ns_ - o.ns_); }
-  constexpr auto operator<=>(const Timestamp&) const = default;
+  constexpr auto operator<=>(const Timestamp&) const = default;  // NOLINT(modernize-use-nullptr)
 
  private:
   constexpr explicit Timestamp(int64_t ns) : ns_(ns) {}

@@ -113,7 +113,7 @@ inline void SetLe32(Le32& f, uint32_t v) {
 }
 // Writes the 4-byte header (type, three zeros).
 inline void SetHeader(ByteArray<4>& h, MessageType type) {
-  h = {std::byte(static_cast<uint8_t>(type)), std::byte{0}, std::byte{0}, std::byte{0}};
+  h = {static_cast<std::byte>(type), std::byte{0}, std::byte{0}, std::byte{0}};
 }
 
 // Bytes of a message as a span (all message structs are arrays of bytes, so

@@ -51,7 +51,7 @@ struct DeviceContext {
   IndexTable& indices;
   Random& random;
   const Clock& wall_clock;  // read only for TAI64N timestamps (§5.4.2)
-  size_t mtu;
+  size_t mtu = 0;
   uint64_t generation = 0;  // bumped whenever any keypair slot changes
 };
 
