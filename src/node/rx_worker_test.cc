@@ -1,0 +1,286 @@
+// RxWorker alone: datagrams from a FakeNetwork in, a FakeTun out, a
+// hand-built Snapshot and a RecordingSink in place of the Node. The FakeClock
+// never moves while the worker runs (so it is only read, from any thread).
+#include "node/rx_worker.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "node/node_test_util.h"
+#include "testing/fake_clock.h"
+
+namespace plexus::node::test {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr size_t kMtu = 1420;
+
+class RxWorkerTest : public ::testing::Test {
+ protected:
+  explicit RxWorkerTest(bool vnet = false) {
+    tun_ = std::move(testing::FakeTun::Create("plx0", vnet)).value();
+    udp_ = std::move(network_.Bind(local_)).value();
+    peer_ = std::move(network_.Bind(remote_)).value();
+    // Our end of the session is `remote` in SessionPair terms: the peer seals with `local`.
+    session_ = MakeSession(clock_.Now(), key_a_, key_a_);
+    auto table = std::make_shared<AllowedIps>();
+    EXPECT_TRUE(table->Insert(*Prefix::Parse("10.0.0.1/32"), 0));
+    EXPECT_TRUE(table->Insert(*Prefix::Parse("fd00::1/128"), 0));
+    EXPECT_TRUE(table->Insert(*Prefix::Parse("10.0.0.3/32"), 1));
+    allowed_ips_ = table;
+  }
+  ~RxWorkerTest() override { StopWorker(); }
+
+  // Peer 0 (A) with our end of the session, and peer 1 (C) with none.
+  // `confirmed`: the receiving keypair is also A's sending keypair and A's
+  // endpoint is where it sends from (nothing new to tell the control thread).
+  void Publish(bool confirmed = true) {
+    auto s = std::make_shared<Snapshot>();
+    s->allowed_ips = allowed_ips_;
+    PeerView a{&slot_a_, nullptr, std::nullopt};
+    if (confirmed) {
+      a.sending = session_.remote;
+      a.endpoint = remote_;
+    }
+    s->peers.push_back(a);
+    s->peers.push_back(PeerView{&slot_c_, nullptr, std::nullopt});
+    s->by_receiver_index[session_.remote->local_index()] = {session_.remote, 0};
+    snapshots_.Publish(std::move(s));
+  }
+
+  void StartWorker() {
+    WorkerEnv env{clock_, *tun_, *udp_, send_mutex_, snapshots_, sink_, drops_, kMtu};
+    worker_ = std::thread([env] { RxWorker(env).Run(); });
+  }
+  void StopWorker() {
+    udp_->Shutdown();
+    if (worker_.joinable()) worker_.join();
+  }
+
+  // A transport message for `packet`, sealed by the peer.
+  Bytes Seal(ByteSpan packet) {
+    Bytes out(16 + wireguard::Keypair::PaddedSize(packet.size(), kMtu) + 16);
+    wireguard::Verdict<size_t> n = session_.local->Seal(out, packet, kMtu, clock_.Now());
+    EXPECT_TRUE(n);
+    out.resize(n ? *n : 0);
+    return out;
+  }
+
+  void SendFrom(testing::FakeUdpSocket& socket, ByteSpan datagram, uint16_t segment_size = 0) {
+    Bytes copy(datagram.begin(), datagram.end());
+    io::UdpMessage m{
+        .buffer = copy, .length = copy.size(), .endpoint = local_, .segment_size = segment_size};
+    ASSERT_TRUE(socket.SendBatch(std::span(&m, 1)));
+  }
+  void Send(ByteSpan datagram) { SendFrom(*peer_, datagram); }
+
+  bool WaitFor(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    return true;
+  }
+
+  std::vector<Bytes> Written(size_t count) {
+    EXPECT_TRUE(tun_->WaitForWritten(count, std::chrono::seconds(5)));
+    std::vector<Bytes> out;
+    for (auto& p : tun_->TakeWritten()) out.push_back(std::move(p.data));
+    return out;
+  }
+
+  uint64_t Drops(wireguard::DropReason r) const { return drops_.Get(r); }
+
+  const Endpoint local_ = *Endpoint::Parse("192.0.2.2:51820");
+  const Endpoint remote_ = *Endpoint::Parse("192.0.2.1:51820");
+  testing::FakeClock clock_;
+  testing::FakeRandom random_{6};
+  const crypto::PublicKey key_a_ = crypto::PrivateKey::Generate(random_).Public();
+  const crypto::PublicKey key_c_ = crypto::PrivateKey::Generate(random_).Public();
+  testing::FakeNetwork network_;
+  std::unique_ptr<testing::FakeTun> tun_;
+  std::unique_ptr<testing::FakeUdpSocket> udp_;
+  std::unique_ptr<testing::FakeUdpSocket> peer_;
+  SessionPair session_;
+  std::shared_ptr<const AllowedIps> allowed_ips_;
+  PeerSlot slot_a_{key_a_};
+  PeerSlot slot_c_{key_c_};
+  std::mutex send_mutex_;
+  SnapshotHolder snapshots_;
+  RecordingSink sink_;
+  DropCounters drops_;
+  std::thread worker_;
+};
+
+TEST_F(RxWorkerTest, OpensTransportMessagesIntoTheTunWithoutPadding) {
+  Publish();
+  StartWorker();
+  const Bytes v4 = NumberedPacket("10.0.0.1", "10.0.0.2", 1, 33);  // padded on the wire
+  const Bytes v6 = NumberedPacket("fd00::1", "fd00::2", 2, 1372);
+  const Bytes m4 = Seal(v4), m6 = Seal(v6);
+  Send(m4);
+  Send(m6);
+  EXPECT_THAT(Written(2), ::testing::ElementsAre(v4, v6));
+  ASSERT_TRUE(WaitFor([&] { return slot_a_.rx_bytes.load() == m4.size() + m6.size(); }));
+  EXPECT_EQ(slot_a_.rx_packets.load(), 2u);
+  EXPECT_EQ(slot_c_.rx_bytes.load(), 0u);
+}
+
+TEST_F(RxWorkerTest, CountsKeepalivesButWritesNothing) {
+  Publish(/*confirmed=*/false);
+  StartWorker();
+  const Bytes keepalive = Seal({});
+  ASSERT_EQ(keepalive.size(), 32u);
+  Send(keepalive);
+  ASSERT_TRUE(WaitFor([&] { return sink_.received().size() == 1; }));
+  EXPECT_EQ(slot_a_.rx_bytes.load(), 32u);
+  EXPECT_EQ(slot_a_.rx_packets.load(), 1u);
+  EXPECT_FALSE(tun_->WaitForWritten(1, milliseconds(20)));
+}
+
+TEST_F(RxWorkerTest, ForwardsHandshakeMessagesToTheControlThread) {
+  Publish();
+  StartWorker();
+  std::vector<Bytes> sent;
+  for (auto [type, size] : {std::pair{1, 148}, {2, 92}, {3, 64}, {1, 7}}) {
+    Bytes m = Pattern(size, type);
+    m[0] = std::byte(type);
+    sent.push_back(m);
+    Send(m);
+  }
+  ASSERT_TRUE(WaitFor([&] { return sink_.handshakes().size() == 4; }));
+  auto got = sink_.handshakes();
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].datagram, sent[i]);
+    EXPECT_EQ(got[i].from, remote_);
+  }
+  EXPECT_FALSE(tun_->WaitForWritten(1, milliseconds(10)));
+}
+
+TEST_F(RxWorkerTest, DropsAndNamesEveryBadDatagram) {
+  Publish();
+  StartWorker();
+  using wireguard::DropReason;
+  const Bytes good = Seal(NumberedPacket("10.0.0.1", "10.0.0.2", 1));
+  Bytes forged = good;
+  forged[40] ^= std::byte{1};
+  Bytes unknown_index = good;
+  unknown_index[4] ^= std::byte{0x55};
+  Bytes short_transport(31);
+  short_transport[0] = std::byte{4};
+  Bytes unknown_type = Pattern(40, 0);
+  unknown_type[0] = std::byte{7};
+
+  Send(ByteSpan(good).first(3));
+  Send(unknown_type);
+  Send(short_transport);
+  Send(unknown_index);
+  Send(forged);
+  Send(good);
+  Send(good);                                             // replayed
+  Send(Seal(NumberedPacket("10.0.0.3", "10.0.0.2", 2)));  // C's address, from A
+  Send(Seal(NumberedPacket("10.0.0.9", "10.0.0.2", 3)));  // nobody's
+  Send(Seal(Pattern(60, 4)));                             // not an IP packet
+  Bytes lying = NumberedPacket("10.0.0.1", "10.0.0.2", 5);
+  StoreBe16(&lying[2], static_cast<uint16_t>(lying.size() + 100));  // claims more than it has
+  Send(Seal(lying));
+
+  ASSERT_TRUE(WaitFor([&] { return drops_.Get(NodeDrop::kBadInnerPacket) == 2; }));
+  ASSERT_TRUE(WaitFor([&] { return drops_.Get(NodeDrop::kSourceNotAllowed) == 2; }));
+  EXPECT_EQ(Drops(DropReason::kTooShort), 1u);
+  EXPECT_EQ(Drops(DropReason::kUnknownType), 1u);
+  EXPECT_EQ(Drops(DropReason::kBadTransportSize), 1u);
+  EXPECT_EQ(Drops(DropReason::kUnknownReceiverIndex), 1u);
+  EXPECT_EQ(Drops(DropReason::kDecryptFailed), 1u);
+  EXPECT_EQ(Drops(DropReason::kReplay), 1u);
+  std::vector<Bytes> written = Written(1);
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(written[0], NumberedPacket("10.0.0.1", "10.0.0.2", 1));
+  EXPECT_TRUE(sink_.handshakes().empty());
+  EXPECT_EQ(slot_c_.rx_bytes.load(), 0u) << "accounted to the authenticated sender only";
+}
+
+TEST_F(RxWorkerTest, ReportsNewKeypairsAndEndpointsAtOnceAndMergesTheRest) {
+  Publish(/*confirmed=*/false);
+  StartWorker();
+  // Unconfirmed keypair: every batch is news for the control thread.
+  Send(Seal(NumberedPacket("10.0.0.1", "10.0.0.2", 1)));
+  ASSERT_TRUE(WaitFor([&] { return sink_.received().size() == 1; }));
+  Send(Seal(NumberedPacket("10.0.0.1", "10.0.0.2", 2)));
+  ASSERT_TRUE(WaitFor([&] { return sink_.received().size() == 2; }));
+  EXPECT_EQ(sink_.received()[0].keypair, session_.remote);
+  EXPECT_EQ(sink_.received()[0].from, remote_);
+
+  // Confirmed and from the known endpoint: merged within the event interval
+  // (the fake clock does not move).
+  Publish(/*confirmed=*/true);
+  for (uint32_t i = 3; i < 8; ++i) Send(Seal(NumberedPacket("10.0.0.1", "10.0.0.2", i)));
+  ASSERT_TRUE(WaitFor([&] { return slot_a_.rx_packets.load() == 7; }));
+  EXPECT_EQ(sink_.received().size(), 2u);
+
+  // Roaming: the same session from a new endpoint is reported at once.
+  auto roamed = network_.Bind(*Endpoint::Parse("198.51.100.7:1000"));
+  ASSERT_TRUE(roamed);
+  SendFrom(**roamed, Seal(NumberedPacket("10.0.0.1", "10.0.0.2", 8)));
+  ASSERT_TRUE(WaitFor([&] { return sink_.received().size() == 3; }));
+  EXPECT_EQ(sink_.received()[2].from, (*roamed)->local_endpoint());
+  EXPECT_EQ(Written(8).size(), 8u);
+}
+
+TEST_F(RxWorkerTest, OpensEverySegmentOfAGroBatch) {
+  Publish();
+  StartWorker();
+  // Eight equal-size messages back to back, delivered as one GRO message.
+  std::vector<Bytes> packets;
+  Bytes batch;
+  for (uint32_t i = 0; i < 8; ++i) {
+    packets.push_back(NumberedPacket("10.0.0.1", "10.0.0.2", i, 500));
+    Bytes m = Seal(packets.back());
+    batch.insert(batch.end(), m.begin(), m.end());
+  }
+  const size_t segment = batch.size() / 8;
+  SendFrom(*peer_, batch, static_cast<uint16_t>(segment));
+  EXPECT_EQ(Written(8), packets);
+  ASSERT_TRUE(WaitFor([&] { return slot_a_.rx_bytes.load() == batch.size(); }));
+}
+
+class RxWorkerVnetTest : public RxWorkerTest {
+ protected:
+  RxWorkerVnetTest() : RxWorkerTest(true) {}
+};
+
+TEST_F(RxWorkerVnetTest, CoalescesTcpSegmentsIntoASuperPacket) {
+  Publish();
+  StartWorker();
+  Bytes payload;
+  Bytes batch;
+  for (uint32_t i = 0; i < 10; ++i) {
+    const Bytes chunk = Pattern(1380, 100 + i);
+    // PSH on the last segment only, as the kernel's GRO requires.
+    const Bytes tcp = TcpPacket("10.0.0.1", "10.0.0.2", chunk, 1 + i * 1380, /*partial=*/false,
+                                i == 9 ? 0x18 : 0x10);
+    payload.insert(payload.end(), chunk.begin(), chunk.end());
+    Bytes m = Seal(tcp);
+    batch.insert(batch.end(), m.begin(), m.end());
+  }
+  SendFrom(*peer_, batch, static_cast<uint16_t>(batch.size() / 10));
+  Bytes received;
+  std::vector<testing::FakeTun::Packet> written;
+  ASSERT_TRUE(WaitFor([&] {
+    for (auto& p : tun_->TakeWritten()) {
+      ByteSpan data = TcpPayload(p.data);
+      received.insert(received.end(), data.begin(), data.end());
+      written.push_back(std::move(p));
+    }
+    return received.size() >= payload.size();
+  }));
+  EXPECT_TRUE(received == payload);
+  EXPECT_LT(written.size(), 10u) << "nothing was coalesced";
+}
+
+}  // namespace
+}  // namespace plexus::node::test
