@@ -27,11 +27,6 @@ uint8_t At(ByteSpan b, size_t i) {
   return std::to_integer<uint8_t>(b[i]);
 }
 
-uint16_t Fold(uint64_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(sum);
-}
-
 uint16_t LoadLe16(const std::byte* p) {
   return static_cast<uint16_t>(std::to_integer<uint16_t>(p[0]) |
                                (std::to_integer<uint16_t>(p[1]) << 8));
@@ -115,16 +110,12 @@ void SetIpLength(const IpHeader& ip, MutableByteSpan p, size_t length, uint16_t 
   StoreBe16(h + 10, InternetChecksum(p.first(ip.length)));
 }
 
-// Writes the full transport checksum of `p` (RFC 768 / RFC 9293 §3.1); a
-// computed zero is sent as 0xffff, as the kernel does (RFC 768: zero means
-// "no checksum" for UDP; for TCP both encode the same ones'-complement value).
-void WriteTransportChecksum(const IpHeader& ip, MutableByteSpan p, size_t checksum_offset) {
-  std::byte* field = p.data() + ip.length + checksum_offset;
-  StoreBe16(field, 0);
-  const uint16_t pseudo = PseudoHeaderSum(SourceAddress(ip, p), DestinationAddress(ip, p),
-                                          ip.protocol, p.size() - ip.length);
-  const uint16_t sum = InternetChecksum(p.subspan(ip.length), pseudo);
-  StoreBe16(field, sum == 0 ? 0xffff : sum);
+// Stores a computed transport checksum; a zero is sent as 0xffff, as the
+// kernel does (RFC 768: zero means "no checksum" for UDP; for TCP both encode
+// the same ones'-complement value).
+void StoreTransportChecksum(std::byte* field, uint16_t sum) {
+  const uint16_t checksum = static_cast<uint16_t>(~sum);
+  StoreBe16(field, checksum == 0 ? 0xffff : checksum);
 }
 
 // ---------------------------------------------------------------------------
@@ -136,6 +127,7 @@ struct GsoLayout {
   size_t header_length = 0;  // IP + transport headers
   size_t gso_size = 0;
   bool tcp = true;
+  uint16_t address_sum = 0;  // PseudoHeaderSum with length 0, the same for every segment
 };
 
 std::optional<OffloadError> ExpectedTransport(uint8_t gso_kind, uint8_t& protocol,
@@ -200,6 +192,8 @@ std::optional<OffloadError> ParseGso(const VirtioNetHeader& header, ByteSpan pac
   }
   out.header_length = out.ip.length + transport_length;
   out.gso_size = header.gso_size;
+  out.address_sum = PseudoHeaderSum(SourceAddress(out.ip, packet),
+                                    DestinationAddress(out.ip, packet), protocol, 0);
   const size_t payload = packet.size() - out.header_length;
   if (out.header_length + std::min(out.gso_size, payload) > kMaxIpPacket) {
     return OffloadError::kSegmentTooLarge;
@@ -214,28 +208,43 @@ void FixTcpSegment(const GsoLayout& l, MutableByteSpan s, size_t index, size_t c
   if (index + 1 < count) flags &= static_cast<uint8_t>(~(kTcpFin | kTcpPsh));
   if (index > 0) flags &= static_cast<uint8_t>(~kTcpCwr);
   th[kTcpFlagsOffset] = static_cast<std::byte>(flags);
-  WriteTransportChecksum(l.ip, s, kTcpChecksumOffset);
 }
 
 void FixUdpSegment(const GsoLayout& l, MutableByteSpan s) {
   StoreBe16(s.data() + l.ip.length + 4, static_cast<uint16_t>(s.size() - l.ip.length));
-  WriteTransportChecksum(l.ip, s, kUdpChecksumOffset);
+}
+
+// Writes the full transport checksum of segment `s` (RFC 9293 §3.1, RFC 768)
+// from the pseudo-header, the transport header and `payload_sum`, the sum of
+// the payload taken while it was copied. The payload starts at an even offset
+// (header lengths are multiples of 4 bytes), so its words line up.
+void WriteTransportChecksum(const GsoLayout& l, MutableByteSpan s, uint16_t payload_sum) {
+  const size_t transport_length = l.header_length - l.ip.length;
+  std::byte* field = s.data() + l.ip.length + (l.tcp ? kTcpChecksumOffset : kUdpChecksumOffset);
+  StoreBe16(field, 0);
+  // The segment length fits 16 bits, so it is one word of the pseudo-header.
+  const uint16_t pseudo =
+      AddOnesComplement(l.address_sum, static_cast<uint16_t>(s.size() - l.ip.length));
+  const uint16_t header = OnesComplementSum(s.subspan(l.ip.length, transport_length), pseudo);
+  StoreTransportChecksum(field, AddOnesComplement(header, payload_sum));
 }
 
 // Writes segment `index` of `count` to the front of `out`; returns its span.
+// The payload is read once, summed while it is copied.
 MutableByteSpan WriteSegment(const GsoLayout& l, ByteSpan packet, MutableByteSpan out, size_t index,
                              size_t count) {
   const size_t start = l.header_length + index * l.gso_size;
   const size_t chunk = std::min(l.gso_size, packet.size() - start);
   MutableByteSpan s = out.first(l.header_length + chunk);
   std::memcpy(s.data(), packet.data(), l.header_length);
-  std::memcpy(s.data() + l.header_length, packet.data() + start, chunk);
+  const uint16_t payload_sum = CopyAndSum(s.subspan(l.header_length), packet.subspan(start, chunk));
   SetIpLength(l.ip, s, s.size(), static_cast<uint16_t>(index));
   if (l.tcp) {
     FixTcpSegment(l, s, index, count);
   } else {
     FixUdpSegment(l, s);
   }
+  WriteTransportChecksum(l, s, payload_sum);
   return s;
 }
 
@@ -251,13 +260,34 @@ SegmentResult SplitGso(const GsoLayout& l, ByteSpan packet, std::span<MutableByt
   return {count, std::nullopt};
 }
 
+// Whether the NEEDS_CSUM checksum field of `header` lies inside `size` bytes.
+bool HasChecksumField(const VirtioNetHeader& header, size_t size) {
+  const size_t start = header.csum_start;
+  return start < size && start + header.csum_offset + 2 <= size;
+}
+
+// Copies `packet` to `out` and completes its NEEDS_CSUM checksum in the same
+// pass. The field holds the pseudo-header sum, so summing through it covers
+// both.
+void CopyCompletingChecksum(const VirtioNetHeader& header, ByteSpan packet, MutableByteSpan out) {
+  const size_t start = header.csum_start;
+  std::memcpy(out.data(), packet.data(), start);
+  const uint16_t sum = CopyAndSum(out.subspan(start), packet.subspan(start));
+  StoreTransportChecksum(out.data() + start + header.csum_offset, sum);
+}
+
 SegmentResult CopyWhole(const VirtioNetHeader& header, ByteSpan packet,
                         std::span<MutableByteSpan> segments) {
   if (segments.empty()) return {0, OffloadError::kTooManySegments};
   if (segments[0].size() < packet.size()) return {0, OffloadError::kOutputTooSmall};
   MutableByteSpan out = segments[0].first(packet.size());
-  if (!packet.empty()) std::memcpy(out.data(), packet.data(), packet.size());
-  if (auto e = CompleteChecksum(header, out)) return {0, e};
+  if (!header.needs_csum()) {
+    if (!packet.empty()) std::memcpy(out.data(), packet.data(), packet.size());
+  } else if (HasChecksumField(header, packet.size())) {
+    CopyCompletingChecksum(header, packet, out);
+  } else {
+    return {0, OffloadError::kBadChecksumOffsets};
+  }
   segments[0] = out;
   return {1, std::nullopt};
 }
@@ -279,30 +309,31 @@ bool HasExactLength(const IpHeader& ip, ByteSpan p) {
   return claimed == p.size();
 }
 
-bool HasValidChecksums(const IpHeader& ip, ByteSpan p) {
+bool HasValidChecksums(const IpHeader& ip, ByteSpan p, Coalescer::TransportChecksums checksums) {
   if (ip.family == IpFamily::kV4 && OnesComplementSum(p.first(ip.length)) != 0xffff) return false;
+  if (checksums == Coalescer::TransportChecksums::kTrust) return true;
   const uint16_t pseudo = PseudoHeaderSum(SourceAddress(ip, p), DestinationAddress(ip, p),
                                           kProtocolTcp, p.size() - ip.length);
   return OnesComplementSum(p.subspan(ip.length), pseudo) == 0xffff;
 }
 
 // The conditions on a single packet for coalescing (see Coalescer).
-bool IsMergeable(const TcpPacket& t, ByteSpan p) {
+bool IsMergeable(const TcpPacket& t, ByteSpan p, Coalescer::TransportChecksums checksums) {
   if (t.payload == 0 || !HasExactLength(t.ip, p)) return false;
   if (t.ip.family == IpFamily::kV4 && (t.ip.length != kIpv4MinHeader || IsIpv4Fragment(p))) {
     return false;
   }
   const uint8_t flags = At(p, t.ip.length + kTcpFlagsOffset);
   if ((flags & ~kTcpPsh) != kTcpAck) return false;
-  return HasValidChecksums(t.ip, p);
+  return HasValidChecksums(t.ip, p, checksums);
 }
 
-std::optional<TcpPacket> ParseTcpPacket(ByteSpan p) {
+std::optional<TcpPacket> ParseTcpPacket(ByteSpan p, Coalescer::TransportChecksums checksums) {
   TcpPacket t;
   if (ParseIp(p, t.ip) || t.ip.protocol != kProtocolTcp) return std::nullopt;
   if (TransportHeaderLength(p, t.ip, /*tcp=*/true, t.tcp_length)) return std::nullopt;
   t.payload = p.size() - t.ip.length - t.tcp_length;
-  t.mergeable = IsMergeable(t, p);
+  t.mergeable = IsMergeable(t, p, checksums);
   return t;
 }
 
@@ -435,57 +466,6 @@ bool HasValidLayout(const PacketBuffer& b) {
 }  // namespace
 
 // ---------------------------------------------------------------------------
-// Checksums.
-
-uint16_t OnesComplementSum(ByteSpan data, uint16_t initial) {
-  // Summing native little-endian words and swapping the folded result equals
-  // summing big-endian words (RFC 1071 §2(B), byte order independence).
-  uint64_t sum = __builtin_bswap16(initial);
-  const std::byte* p = data.data();
-  size_t n = data.size();
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    sum += (v & 0xffffffff) + (v >> 32);
-  }
-  if (n >= 4) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    sum += v;
-    p += 4, n -= 4;
-  }
-  if (n >= 2) {
-    sum += LoadLe16(p);
-    p += 2, n -= 2;
-  }
-  if (n == 1) sum += std::to_integer<uint8_t>(*p);
-  return __builtin_bswap16(Fold(sum));
-}
-
-uint16_t UpdateChecksum16(uint16_t checksum, uint16_t old_word, uint16_t new_word) {
-  const uint32_t sum = uint32_t{static_cast<uint16_t>(~checksum)} +
-                       uint32_t{static_cast<uint16_t>(~old_word)} + new_word;
-  return static_cast<uint16_t>(~Fold(sum));
-}
-
-uint16_t UpdateChecksum32(uint16_t checksum, uint32_t old_value, uint32_t new_value) {
-  checksum = UpdateChecksum16(checksum, static_cast<uint16_t>(old_value >> 16),
-                              static_cast<uint16_t>(new_value >> 16));
-  return UpdateChecksum16(checksum, static_cast<uint16_t>(old_value & 0xffff),
-                          static_cast<uint16_t>(new_value & 0xffff));
-}
-
-uint16_t PseudoHeaderSum(ByteSpan source, ByteSpan destination, uint8_t protocol, uint32_t length) {
-  // The IPv6 layout (32-bit length, three zero bytes, next header) has the same
-  // ones'-complement sum as the IPv4 one (zero, protocol, 16-bit length)
-  // whenever the length fits 16 bits, so one layout serves both.
-  std::array<std::byte, 8> tail{};
-  StoreBe32(tail.data(), length);
-  tail[7] = static_cast<std::byte>(protocol);
-  return OnesComplementSum(tail, OnesComplementSum(destination, OnesComplementSum(source)));
-}
-
-// ---------------------------------------------------------------------------
 // Virtio header.
 
 std::optional<VirtioNetHeader> VirtioNetHeader::Decode(ByteSpan in) {
@@ -547,14 +527,10 @@ std::string_view ToString(OffloadError e) {
 std::optional<OffloadError> CompleteChecksum(const VirtioNetHeader& header,
                                              MutableByteSpan packet) {
   if (!header.needs_csum()) return std::nullopt;
-  const size_t start = header.csum_start;
-  const size_t field = start + header.csum_offset;
-  if (start >= packet.size() || field + 2 > packet.size()) {
-    return OffloadError::kBadChecksumOffsets;
-  }
+  if (!HasChecksumField(header, packet.size())) return OffloadError::kBadChecksumOffsets;
   // The field holds the pseudo-header sum, so summing through it covers both.
-  const uint16_t sum = InternetChecksum(packet.subspan(start));
-  StoreBe16(packet.data() + field, sum == 0 ? 0xffff : sum);
+  const uint16_t sum = OnesComplementSum(packet.subspan(header.csum_start));
+  StoreTransportChecksum(packet.data() + header.csum_start + header.csum_offset, sum);
   return std::nullopt;
 }
 
@@ -604,7 +580,7 @@ size_t Coalescer::Coalesce(std::span<PacketBuffer> packets, std::span<uint32_t> 
       continue;
     }
     ByteSpan p = b.packet();
-    std::optional<TcpPacket> t = ParseTcpPacket(p);
+    std::optional<TcpPacket> t = ParseTcpPacket(p, checksums_);
     Flow* flow = t ? FindFlow(flows, packets, *t, p) : nullptr;
     if (flow && CanMerge(*flow, packets[flow->head], *t, p)) {
       Merge(*flow, packets[flow->head], *t, p);

@@ -1,6 +1,6 @@
-// TUN virtio-net offloads done in userspace: checksum helpers, segmentation of
-// TSO/USO super-packets read from TUN, and coalescing of received TCP segments
-// into super-packets written to TUN.
+// TUN virtio-net offloads done in userspace: segmentation of TSO/USO
+// super-packets read from TUN, and coalescing of received TCP segments into
+// super-packets written to TUN (checksum helpers: io/checksum.h).
 //
 //   TUN read:  [virtio hdr | 64 KiB TCP super-packet] --Segment--> N IP packets
 //   TUN write: N decrypted TCP segments --Coalescer--> [virtio hdr | super-packet]
@@ -24,34 +24,9 @@
 
 #include "base/bytes.h"
 #include "base/ip.h"
+#include "io/checksum.h"  // Internet checksum helpers, part of this API
 
 namespace plexus::io {
-
-// ---------------------------------------------------------------------------
-// Internet checksum (RFC 1071), incremental update (RFC 1624), pseudo-headers.
-
-// Ones'-complement sum of `data` as big-endian 16-bit words (an odd last byte
-// is padded with zero, RFC 1071 §4.1), added to `initial`, folded to 16 bits.
-// Not complemented: this is the partial sum that can be chained.
-uint16_t OnesComplementSum(ByteSpan data, uint16_t initial = 0);
-
-// The checksum to store in a header: ~OnesComplementSum(data, initial).
-inline uint16_t InternetChecksum(ByteSpan data, uint16_t initial = 0) {
-  return static_cast<uint16_t>(~OnesComplementSum(data, initial));
-}
-
-// RFC 1624 eqn. 3: the checksum after one 16-bit word of the covered data
-// changed from `old_word` to `new_word`: HC' = ~(~HC + ~m + m').
-uint16_t UpdateChecksum16(uint16_t checksum, uint16_t old_word, uint16_t new_word);
-// The same for a 32-bit field (two words), e.g. a TCP sequence number.
-uint16_t UpdateChecksum32(uint16_t checksum, uint32_t old_value, uint32_t new_value);
-
-// Folded, uncomplemented sum of the TCP/UDP pseudo-header: RFC 9293 §3.1 and
-// RFC 768 for IPv4 (src, dst, zero, protocol, 16-bit length), RFC 8200 §8.1 for
-// IPv6 (src, dst, 32-bit length, zeros, next header). `source` and
-// `destination` are 4 or 16 bytes. This is also the value the kernel expects
-// in the checksum field of a VIRTIO_NET_HDR_F_NEEDS_CSUM packet.
-uint16_t PseudoHeaderSum(ByteSpan source, ByteSpan destination, uint8_t protocol, uint32_t length);
 
 // ---------------------------------------------------------------------------
 // The virtio-net header.
@@ -163,7 +138,8 @@ struct PacketBuffer {
 // and ports, contiguous sequence numbers, equal ACK number, window, options,
 // TTL/hop limit and TOS/traffic class; flags exactly ACK with PSH allowed only
 // on the last; equal payload sizes except a shorter last; IPv4 without options
-// or fragmentation and with consecutive IDs unless DF; valid checksums) into
+// or fragmentation and with consecutive IDs unless DF; valid checksums, see
+// TransportChecksums) into
 // super-packets of at most 65535 bytes with a TCPV4/TCPV6 virtio header,
 // NEEDS_CSUM and the pseudo-header sum in the TCP checksum field. Other packets
 // pass through with a zero virtio header. Order within a flow is preserved.
@@ -172,6 +148,27 @@ class Coalescer {
  public:
   // Flows tracked at once within a batch; more evict the oldest.
   static constexpr size_t kMaxFlows = 16;
+
+  // Whether a segment's TCP checksum is verified before it may be merged.
+  //
+  // kVerify (the default) follows kernel GRO: a segment with a wrong checksum
+  // is passed through alone, for the kernel to drop.
+  //
+  // kTrust skips that per-packet pass over the payload. Use it only for
+  // packets that were just authenticated by the AEAD (WireGuard transport
+  // data, ChaCha20-Poly1305): the checksum guards against corruption on the
+  // path, which the 128-bit Poly1305 tag already excludes, so a wrong TCP
+  // checksum can only come from the authenticated peer, which could as well
+  // have sent any payload with a right one. A merged super-packet carries
+  // NEEDS_CSUM, so the kernel writes a checksum over the merged data and
+  // never checks the segments' own. A packet passed through alone keeps its
+  // zero virtio header (no DATA_VALID), so the kernel still verifies it. The
+  // IPv4 header checksum (20 bytes, cheap) is verified in both modes: a super-
+  // packet inherits its head's, updated incrementally (RFC 1624).
+  enum class TransportChecksums : uint8_t { kVerify, kTrust };
+
+  explicit Coalescer(TransportChecksums checksums = TransportChecksums::kVerify)
+      : checksums_(checksums) {}
 
   struct Stats {
     uint64_t merged = 0;         // segments appended to an earlier packet
@@ -188,8 +185,10 @@ class Coalescer {
   size_t Coalesce(std::span<PacketBuffer> packets, std::span<uint32_t> order);
 
   const Stats& stats() const { return stats_; }
+  TransportChecksums transport_checksums() const { return checksums_; }
 
  private:
+  TransportChecksums checksums_;
   Stats stats_;
 };
 

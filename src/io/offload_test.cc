@@ -325,6 +325,21 @@ TEST(Segment, CopiesNonGsoPacketAndCompletesChecksum) {
   EXPECT_EQ(SegmentOrDie(VirtioNetHeader{}, udp), std::vector<Bytes>{udp});
 }
 
+// Segment copies a non-GSO packet and completes its checksum in one pass; the
+// result must equal completing it in place, for any even or odd csum_start.
+TEST(Segment, CopyingNonGsoPacketEqualsCompletingInPlace) {
+  std::mt19937 rng(15);
+  for (int trial = 0; trial < 500; ++trial) {
+    Bytes p = RandomBytes(rng, 2 + rng() % 3000);
+    VirtioNetHeader h{VirtioNetHeader::kFlagNeedsCsum, 0, 0, 0, 0, 0};
+    h.csum_start = static_cast<uint16_t>(rng() % (p.size() - 1));
+    h.csum_offset = static_cast<uint16_t>(rng() % (p.size() - 1 - h.csum_start));
+    Bytes in_place = p;
+    ASSERT_FALSE(CompleteChecksum(h, in_place).has_value());
+    ASSERT_EQ(SegmentOrDie(h, p), std::vector<Bytes>{in_place}) << trial;
+  }
+}
+
 // Checks every segment of a super-packet built from `s` against the spec.
 void ExpectValidTcpSegments(const TcpSpec& s, uint16_t gso_size, const std::vector<Bytes>& segs) {
   const size_t expected = (s.payload.size() + gso_size - 1) / gso_size;
@@ -698,6 +713,50 @@ TEST(Coalescer, RejectsBadChecksums) {
     EXPECT_EQ(out.size(), 3u);
     EXPECT_EQ(out[1].second, bad);
   }
+}
+
+std::vector<Bytes> ThreeSegments() {
+  TcpSpec s;
+  s.payload = Bytes(3000, std::byte(4));
+  return SegmentsOf(s, 1000);
+}
+
+TEST(Coalescer, TrustedTransportChecksumsAreMergedAndCompletedByTheKernel) {
+  std::vector<Bytes> segs = ThreeSegments();
+  segs[1].back() ^= std::byte(1);  // a payload bit flipped before the checksum was taken
+  StoreBe16(&segs[2][36], static_cast<uint16_t>(LoadBe16(&segs[2][36]) + 1));  // wrong field
+  Batch batch(segs);
+  Coalescer c(Coalescer::TransportChecksums::kTrust);
+  EXPECT_EQ(c.transport_checksums(), Coalescer::TransportChecksums::kTrust);
+  auto out = batch.Run(c);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].first, TsoHeader(out[0].second, 1000));
+  Bytes p = out[0].second;
+  ASSERT_FALSE(CompleteChecksum(out[0].first, p).has_value());
+  EXPECT_TRUE(RefTransportChecksumValid(p, 6));
+  EXPECT_EQ(p.size(), 40u + 3000);
+  EXPECT_EQ(p[40 + 1999], std::byte(4) ^ std::byte(1));
+}
+
+TEST(Coalescer, TrustedModeStillRejectsBadIpv4HeaderChecksums) {
+  std::vector<Bytes> segs = ThreeSegments();
+  segs[1][10] ^= std::byte(1);
+  Batch batch(segs);
+  Coalescer c(Coalescer::TransportChecksums::kTrust);
+  auto out = batch.Run(c);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[1], std::make_pair(VirtioNetHeader{}, segs[1]));
+}
+
+TEST(Coalescer, TrustedModePassesLonePacketThroughWithZeroHeader) {
+  Bytes bad = ThreeSegments()[0];
+  bad.back() ^= std::byte(1);
+  Batch batch({bad});
+  Coalescer c(Coalescer::TransportChecksums::kTrust);
+  auto out = batch.Run(c);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], std::make_pair(VirtioNetHeader{}, bad));  // the kernel still verifies it
+  EXPECT_EQ(Coalescer().transport_checksums(), Coalescer::TransportChecksums::kVerify);
 }
 
 TEST(Coalescer, StopsAtStorageAndLengthLimits) {
