@@ -106,6 +106,44 @@ TEST_P(ChaChaPolyBackendTest, RoundTripsInPlace) {
   EXPECT_EQ(Bytes(buffer.begin(), buffer.begin() + plain.size()), plain);
 }
 
+// The OpenSSL backend skips key set-up while a thread keeps using one key; a
+// change of key, even in one byte, must take effect on the very next call.
+TEST_P(ChaChaPolyBackendTest, UsesEachCallsKeyWhenKeysAlternate) {
+  const Backend& other = std::string(GetParam().name) == "Sodium" ? kOpenSsl : kSodium;
+  const AeadKey a(Pattern(32, 10));
+  Bytes b_bytes = Pattern(32, 10);
+  b_bytes[31] ^= std::byte{1};
+  const AeadKey b(b_bytes);
+  const auto nonce = NonceFromHex("000000000000000000000003");
+  const Bytes plain = Pattern(200, 11);
+  for (const AeadKey* key : {&a, &b, &b, &a, &b}) {
+    Bytes ours(plain.size() + kAeadTagSize), theirs(plain.size() + kAeadTagSize);
+    GetParam().seal(ours, *key, nonce, plain, {});
+    other.seal(theirs, *key, nonce, plain, {});
+    ASSERT_EQ(ours, theirs);
+    Bytes opened(plain.size());
+    ASSERT_TRUE(GetParam().open(opened, *key, nonce, theirs, {}));
+    ASSERT_EQ(opened, plain);
+    const AeadKey& wrong = key == &a ? b : a;
+    ASSERT_FALSE(GetParam().open(opened, wrong, nonce, theirs, {}));
+  }
+}
+
+TEST_P(ChaChaPolyBackendTest, OpensAgainAfterARejectedPacket) {
+  const AeadKey key(Pattern(32, 12));
+  const auto nonce = NonceFromHex("000000000000000000000004");
+  const Bytes plain = Pattern(1420, 13);
+  Bytes sealed(plain.size() + kAeadTagSize);
+  GetParam().seal(sealed, key, nonce, plain, Pattern(32, 1));
+  Bytes tampered = sealed;
+  tampered[7] ^= std::byte{0x80};
+  Bytes out(plain.size());
+  EXPECT_FALSE(GetParam().open(out, key, nonce, tampered, Pattern(32, 1)));
+  EXPECT_FALSE(GetParam().open(out, key, nonce, sealed, Pattern(32, 2)));
+  ASSERT_TRUE(GetParam().open(out, key, nonce, sealed, Pattern(32, 1)));
+  EXPECT_EQ(out, plain);
+}
+
 // Two threads (as the data-plane workers) sealing and opening with different
 // keys at once; every result must equal the single-threaded one.
 TEST_P(ChaChaPolyBackendTest, IsSafeToUseFromSeveralThreads) {

@@ -5,11 +5,13 @@
 //
 // Thread-safe: each thread keeps one EVP_CIPHER_CTX per direction
 // (thread_local, created on first use, freed at thread exit), so the packet
-// path does not allocate. Each call rekeys its context, and the context keeps
-// the most recent key's state until the thread's next call or its exit (OpenSSL
-// offers no cheap way to wipe it without freeing the context). Contracts as in aead.h: `out` may
-// alias the input exactly; Seal needs out.size() >= plaintext.size() + 16. OpenSSL decrypts while
-// it authenticates, so on a bad tag Open zeroes the plaintext it wrote and returns false.
+// path does not allocate. Each context also keeps a copy of the last key it was
+// given (a Secret, wiped at thread exit) and skips key set-up while a call's key
+// equals it (compared in constant time); so a thread holds its most recent keys
+// until its next call with another key or its exit. Contracts as in aead.h:
+// `out` may alias the input exactly; Seal needs out.size() >= plaintext.size() +
+// 16. OpenSSL decrypts while it authenticates, so on a bad tag Open zeroes the
+// plaintext it wrote and returns false.
 #pragma once
 
 #include "base/bytes.h"
