@@ -121,7 +121,12 @@ void Node::PacketQueued(uint32_t peer) {
   loop_.Post([this, peer] {
     PeerSlot& slot = *slots_[peer];
     slot.queue_reported.store(false);
-    Apply(device_->PacketQueued(slot.public_key, clock_.Now()));
+    const Timestamp now = clock_.Now();
+    wireguard::Outputs out = device_->PacketQueued(slot.public_key, now);
+    // A worker that loaded its snapshot just before a keypair was published
+    // may stage after the flush that followed: send those now.
+    if (device_->SendingKeypair(slot.public_key, now)) out.flush_staged.push_back(slot.public_key);
+    Apply(std::move(out));
   });
 }
 
@@ -154,6 +159,7 @@ void Node::SendDatagrams(std::vector<wireguard::Datagram>& datagrams) {
   std::vector<io::UdpMessage> batch;
   batch.reserve(datagrams.size());
   for (wireguard::Datagram& d : datagrams) {
+    CountTransportSent(d);
     io::UdpMessage m;
     m.buffer = d.bytes;
     m.length = d.bytes.size();
@@ -164,6 +170,20 @@ void Node::SendDatagrams(std::vector<wireguard::Datagram>& datagrams) {
   for (size_t i = 0; i < batch.size(); i += io::kMaxSegments) {
     size_t n = std::min<size_t>(io::kMaxSegments, batch.size() - i);
     (void)udp_->SendBatch(std::span(batch).subspan(i, n));
+  }
+}
+
+// Transport messages the control thread sends (staged packets, keepalives)
+// count like the workers' in the peer's totals, as `wg show` counts them.
+void Node::CountTransportSent(const wireguard::Datagram& d) {
+  if (!d.peer || d.bytes.empty()) return;
+  if (std::to_integer<uint8_t>(d.bytes[0]) !=
+      static_cast<uint8_t>(wireguard::MessageType::kTransport)) {
+    return;
+  }
+  if (PeerSlot* slot = SlotFor(*d.peer)) {
+    slot->tx_bytes.fetch_add(d.bytes.size(), std::memory_order_relaxed);
+    slot->tx_packets.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -180,11 +200,7 @@ void Node::FlushStaged(const crypto::PublicKey& peer, std::vector<wireguard::Dat
   for (const Bytes& packet : staged) {
     wireguard::Outputs sent = device_->Send(peer, packet, now);
     if (sent.drop) drops_.Count(*sent.drop);
-    for (wireguard::Datagram& d : sent.datagrams) {
-      slot->tx_bytes.fetch_add(d.bytes.size(), std::memory_order_relaxed);
-      slot->tx_packets.fetch_add(1, std::memory_order_relaxed);
-      out.push_back(std::move(d));
-    }
+    for (wireguard::Datagram& d : sent.datagrams) out.push_back(std::move(d));
     if (sent.keypairs_changed) Publish();
   }
 }

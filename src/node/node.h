@@ -77,6 +77,7 @@ class Node final : private ControlSink {
   // Control thread.
   void Apply(wireguard::Outputs out);
   void SendDatagrams(std::vector<wireguard::Datagram>& datagrams);
+  void CountTransportSent(const wireguard::Datagram& d);
   void FlushStaged(const crypto::PublicKey& peer, std::vector<wireguard::Datagram>& out);
   void DropStaged(const crypto::PublicKey& peer);
   void Publish();

@@ -198,11 +198,6 @@ int StrandedPackets(int trial) {
 }
 
 TEST(NodeRaceTest, PacketsInjectedWhileTheHandshakeCompletesAreAllDelivered) {
-  if (getenv("PLEXUS_NODE_KNOWN_BUGS") == nullptr) {
-    GTEST_SKIP() << "bug: a packet staged by the TX worker from a snapshot loaded before "
-                    "Node::Apply published the new keypair, after FlushStaged swapped the "
-                    "queue out, stays staged (PacketQueued with a keypair flushes nothing)";
-  }
   for (int trial = 0; trial < 200; ++trial) {  // fails in ~1 of 150 trials
     const int stranded = StrandedPackets(trial);
     ASSERT_EQ(stranded, 0) << "trial " << trial << ": packets neither delivered nor counted";
@@ -406,11 +401,6 @@ TEST_F(NodeTest, StatusShowsEstablishedPeersWithTrafficAndNamedDrops) {
 // PeerSlot counts "whole transport messages, as `wg show` counts them": what
 // one side sent, the other received.
 TEST_F(NodeTest, TxBytesOfOneSideEqualRxBytesOfTheOther) {
-  if (getenv("PLEXUS_NODE_KNOWN_BUGS") == nullptr) {
-    GTEST_SKIP() << "bug: keepalives sent from the control thread (Node::SendDatagrams) are "
-                    "not added to tx_bytes/tx_packets, while the receiver's RxWorker counts "
-                    "them in rx_bytes/rx_packets";
-  }
   NodeHarness::Connect(a_, b_);
   ASSERT_TRUE(h_.Start());
   Establish(h_, a_, b_);  // A's handshake completion sends a keepalive

@@ -22,7 +22,9 @@ RxWorker::RxWorker(WorkerEnv env)
       tun_storage_(kTunBatch * io::kMaxTunPacket),
       tun_batch_(kTunBatch),
       order_(kTunBatch),
-      writes_(kTunBatch) {
+      writes_(kTunBatch),
+      // Every packet was just authenticated by the AEAD (see offload.h).
+      coalescer_(io::Coalescer::TransportChecksums::kTrust) {
   for (size_t i = 0; i < kTunBatch; ++i) {
     tun_batch_[i].buffer =
         MutableByteSpan(tun_storage_.data() + i * io::kMaxTunPacket, io::kMaxTunPacket);

@@ -186,7 +186,7 @@ Outputs Device::Send(const crypto::PublicKey& peer, ByteSpan packet, Timestamp n
     p->OnPacketQueued(now, out);
     return out;
   }
-  out.datagrams.push_back({*p->endpoint(), std::move(message)});
+  out.datagrams.push_back({*p->endpoint(), std::move(message), p->public_key()});
   p->OnTransportSent(*keypair, packet.size(), *size, now, out);
   return out;
 }

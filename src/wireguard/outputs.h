@@ -17,6 +17,8 @@ namespace plexus::wireguard {
 struct Datagram {
   Endpoint to;
   Bytes bytes;
+  // The peer it is for; unset for cookie replies (sent to a source address).
+  std::optional<crypto::PublicKey> peer;
 };
 
 // A decrypted IP packet, produced only by Device::Receive (the control-thread

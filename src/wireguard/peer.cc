@@ -38,7 +38,7 @@ std::shared_ptr<Keypair> Peer::SendingKeypair(Timestamp now) const {
 
 void Peer::Emit(ByteSpan message, Outputs& out) const {
   if (!endpoint_) return;  // nowhere to send yet; timers keep retrying
-  out.datagrams.push_back({*endpoint_, Bytes(message.begin(), message.end())});
+  out.datagrams.push_back({*endpoint_, Bytes(message.begin(), message.end()), public_key_});
 }
 
 void Peer::MarkChanged(Outputs& out) {
@@ -157,7 +157,7 @@ void Peer::SendKeepalive(Timestamp now, Outputs& out) {
   Bytes message(Keypair::MessageSize(0));
   auto size = keypair->Seal(message, {}, ctx_.mtu, now);
   if (!size) return;
-  out.datagrams.push_back({*endpoint_, std::move(message)});
+  out.datagrams.push_back({*endpoint_, std::move(message), public_key_});
   OnTransportSent(*keypair, 0, *size, now, out);
 }
 
