@@ -6,14 +6,12 @@
 
 #include <string>
 
+#include "testing/hex.h"
+
 namespace plexus::crypto {
 namespace {
 
-Bytes Unhex(std::string_view hex) {
-  std::optional<Bytes> b = FromHex(hex);
-  EXPECT_TRUE(b.has_value()) << hex;
-  return b.value_or(Bytes{});
-}
+using testing::Unhex;
 
 AeadKey KeyFromHex(std::string_view hex) {
   return AeadKey(Unhex(hex));

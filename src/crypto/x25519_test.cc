@@ -7,15 +7,12 @@
 #include <set>
 
 #include "testing/fake_random.h"
+#include "testing/hex.h"
 
 namespace plexus::crypto {
 namespace {
 
-Bytes Unhex(std::string_view hex) {
-  std::optional<Bytes> b = FromHex(hex);
-  EXPECT_TRUE(b.has_value()) << hex;
-  return b.value_or(Bytes{});
-}
+using testing::Unhex;
 
 Secret<kKeySize> SecretFromHex(std::string_view hex) {
   return Secret<kKeySize>(Unhex(hex));
