@@ -46,13 +46,12 @@ Node::~Node() {
 
 Result<std::unique_ptr<Node>> Node::Create(const Config& config, NodeIo io) {
   std::unique_ptr<Node> node(new Node(config, std::move(io)));
-  Result<bool> added = node->AddPeers(config);
-  if (!added) return added.error();
+  if (Status added = node->AddPeers(config); !added) return added.error();
   node->Publish();
   return node;
 }
 
-Result<bool> Node::AddPeers(const Config& config) {
+Status Node::AddPeers(const Config& config) {
   auto table = std::make_shared<AllowedIps>();
   const Timestamp now = clock_.Now();
   for (const PeerConfig& p : config.peers) {
@@ -68,7 +67,7 @@ Result<bool> Node::AddPeers(const Config& config) {
     peer_keepalive_.push_back(p.persistent_keepalive);
   }
   allowed_ips_ = std::move(table);
-  return true;
+  return Ok();
 }
 
 Status Node::Start() {

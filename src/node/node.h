@@ -65,7 +65,7 @@ class Node final : private ControlSink {
 
  private:
   Node(const Config& config, NodeIo io);
-  Result<bool> AddPeers(const Config& config);
+  Status AddPeers(const Config& config);
 
   // ControlSink (worker threads): post to the control thread.
   void HandshakeMessage(Bytes datagram, const Endpoint& from) override;
