@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <string_view>
 #include <vector>
 
@@ -43,7 +44,16 @@ std::string String(const json& object, std::string_view key) {
 int64_t Integer(const json& object, std::string_view key) {
   const json& v = Field(object, key);
   if (v.is_number_unsigned()) return static_cast<int64_t>(v.get<uint64_t>());
-  return v.is_number() ? v.get<int64_t>() : 0;
+  if (v.is_number_integer()) return v.get<int64_t>();
+  // The node never sends floats; a malformed document must not make the
+  // conversion undefined, so out-of-range values saturate.
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (!(d > -9.2e18)) return d < 0 ? std::numeric_limits<int64_t>::min() : 0;  // also NaN
+    if (!(d < 9.2e18)) return std::numeric_limits<int64_t>::max();
+    return static_cast<int64_t>(d);
+  }
+  return 0;
 }
 
 uint64_t Unsigned(const json& object, std::string_view key) {

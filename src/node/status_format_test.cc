@@ -81,6 +81,17 @@ TEST(StatusFormatTest, SurvivesMalformedDocuments) {
   EXPECT_EQ(FormatStatus(json::array({1}), kNow), "interface: \n  listening port: 0\n");
 }
 
+// Found by fuzzing: float fields outside int64's range made the conversion undefined.
+TEST(StatusFormatTest, SaturatesFloatsOutOfRange) {
+  json status = SampleStatus();
+  status["interface"]["mtu"] = 1e19;
+  status["peers"][0]["rx_bytes"] = 1e300;
+  status["peers"][0]["tx_bytes"] = -1e300;
+  std::string text = FormatStatus(status, kNow);
+  EXPECT_THAT(text, HasSubstr("mtu: 9223372036854775807"));
+  EXPECT_THAT(text, HasSubstr("transfer: 8388608.00 TiB received, 0 B sent"));
+}
+
 TEST(StatusFormatTest, DurationsNameEachNonzeroUnit) {
   EXPECT_EQ(FormatDuration(0), "0 seconds");
   EXPECT_EQ(FormatDuration(1), "1 second");
