@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test: unit tests and system tests (release build),
-# unit tests again under ASan+UBSan, and each fuzz target for a bounded time.
+# unit tests again under ASan+UBSan and under TSan, and each fuzz target for a
+# bounded time.
 # Run as root on Debian 12 (system tests create network namespaces and TUN devices).
 #   scripts/test.sh            everything
 #   FUZZ_SECONDS=30 scripts/test.sh
@@ -8,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 JOBS=${JOBS:-$(nproc)}
-FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 step() { printf '\n==> %s\n' "$*"; }
 
 step "installing Debian packages"
@@ -26,6 +27,11 @@ cmake --preset asan-ubsan >/dev/null
 cmake --build build/asan-ubsan -j"$JOBS"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/asan-ubsan --output-on-failure -L unit -j"$JOBS"
+
+step "TSan build and unit tests"
+cmake --preset tsan >/dev/null
+cmake --build build/tsan -j"$JOBS"
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -L unit -j"$JOBS"
 
 step "fuzz targets (${FUZZ_SECONDS}s each)"
 cmake --preset fuzz -DPLEXUS_FUZZ_SECONDS="$FUZZ_SECONDS" >/dev/null

@@ -1,13 +1,13 @@
 // The immutable view of peers and sessions the data-plane workers route and
 // encrypt with (DESIGN.md §3). The control thread builds a new Snapshot
-// whenever a keypair or endpoint changes and publishes it with an atomic
-// store; a worker loads the current one once per batch. Nothing in a
+// whenever a keypair or endpoint changes and publishes it in a
+// SnapshotHolder; a worker loads the current one once per batch. Nothing in a
 // Snapshot changes after publication, so workers read it without locks
 // (Keypair's own atomics and replay lock are its business, see keypair.h).
 #pragma once
 
-#include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -38,16 +38,25 @@ struct Snapshot {
   std::unordered_map<uint32_t, ReceivingKeypair> by_receiver_index;
 };
 
-// Holds the current snapshot. Publish() from the control thread, Load() from any.
+// Holds the current snapshot. Publish() from the control thread, Load() from
+// any. A mutex held only to copy the pointer (workers load once per batch, so
+// it is uncontended); libstdc++ 12's std::atomic<std::shared_ptr> would do the
+// same with a spin bit that ThreadSanitizer cannot see.
 class SnapshotHolder {
  public:
   void Publish(std::shared_ptr<const Snapshot> s) {
-    current_.store(std::move(s), std::memory_order_release);
+    std::lock_guard lock(mutex_);
+    current_.swap(s);
+    // The old snapshot (now in `s`) is released after the lock.
   }
-  std::shared_ptr<const Snapshot> Load() const { return current_.load(std::memory_order_acquire); }
+  std::shared_ptr<const Snapshot> Load() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
 
  private:
-  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Snapshot> current_;  // guarded by mutex_
 };
 
 }  // namespace plexus::node
