@@ -32,10 +32,11 @@ Metric RttCost(Micros rtt, const RttParams& params) {
 
 void RttEstimator::AddSample(Micros sample, Timestamp now, const RttParams& params) {
   const int64_t decay = std::clamp(params.decay, 1, 256);
+  const int64_t scaled_sample = sample.count() * kScale;
   if (!rtt(now)) {
-    smoothed_ = sample;
+    scaled_ = scaled_sample;
   } else {
-    smoothed_ = Micros((decay * sample.count() + (256 - decay) * smoothed_.count() + 128) / 256);
+    scaled_ = (decay * scaled_sample + (256 - decay) * scaled_ + 128) / 256;
   }
   valid_ = true;
   expiry_ = now + params.validity;
@@ -43,7 +44,7 @@ void RttEstimator::AddSample(Micros sample, Timestamp now, const RttParams& para
 
 std::optional<Micros> RttEstimator::rtt(Timestamp now) const {
   if (!valid_ || now >= expiry_) return std::nullopt;
-  return smoothed_;
+  return Micros((scaled_ + kScale / 2) / kScale);
 }
 
 }  // namespace plexus::babel

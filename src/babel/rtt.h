@@ -80,7 +80,10 @@ class RttEstimator {
   void Clear() { *this = RttEstimator(); }
 
  private:
-  Micros smoothed_{0};
+  // The smoothed RTT in 1/256 us, so rounding leaves no dead band of whole
+  // microseconds around a constant input.
+  static constexpr int64_t kScale = 256;
+  int64_t scaled_ = 0;
   Timestamp expiry_ = Timestamp::Infinite();
   bool valid_ = false;
 };
