@@ -33,7 +33,7 @@ namespace plexus::babel {
 
 struct NeighbourKey {
   uint32_t interface_id = 0;
-  IpAddress address;  // the neighbour's link-local address
+  IpAddress address;                                      // the neighbour's link-local address
   auto operator<=>(const NeighbourKey&) const = default;  // NOLINT(modernize-use-nullptr)
 };
 
