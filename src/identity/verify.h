@@ -6,7 +6,8 @@
 // Checks, in order:
 //   1. X509_verify_cert against a store holding only the CA, at time `now`:
 //      issuer found (kWrongCa), signature (kBadSignature), validity
-//      (kNotYetValid, kExpired, kCaNotValid), RFC 3779 nesting inside the CA's
+//      (kNotYetValid, kExpired, kCaNotValid; OpenSSL treats now == notAfter as
+//      expired, one second stricter than RFC 5280 §4.1.2.5), RFC 3779 nesting inside the CA's
 //      blocks (kPrefixOutsideNetwork), anything else (kChainInvalid).
 //   2. basicConstraints cA must be FALSE (kNotNodeCertificate).
 //   3. serial not in `revoked_serials` (kRevoked).
