@@ -31,7 +31,7 @@ namespace plexus::identity {
 
 // Backdating of notBefore, so that a peer whose clock is a little behind
 // already accepts a fresh certificate.
-inline constexpr int64_t kClockSkewAllowanceSeconds = 5 * 60;
+inline constexpr int64_t kClockSkewAllowanceSeconds = int64_t{5} * 60;
 
 struct CaOptions {
   // The CA's CN and the O of every node certificate; printable, 1..64 bytes.
@@ -55,6 +55,8 @@ struct NodeCertificateRequest {
   int64_t lifetime_seconds = 30LL * 24 * 3600;
 };
 
+// Immutable after Create/FromParts: const methods may run concurrently, each
+// with its own Random.
 class CertificateAuthority {
  public:
   // A new self-signed CA certificate for `key`.

@@ -89,7 +89,7 @@ TEST(CertificateAuthorityTest, IssuesNodeCertificateWithRequestedFields) {
   EXPECT_EQ(cert.WireGuardKey(), test::WireGuardKey(0x42));
   EXPECT_THAT(cert.DnsNames(), ElementsAre("alpha.mesh.example"));
   EXPECT_THAT(*cert.IpAddressBlocks(), ElementsAre(P("10.42.0.7/32"), P("fd12:3456:789a:1::/64")));
-  EXPECT_EQ(*cert.NotBeforeUnix(), kNow - 5 * 60);
+  EXPECT_EQ(*cert.NotBeforeUnix(), kNow - int64_t{5} * 60);
   EXPECT_EQ(*cert.NotAfterUnix(), kNow + 30 * kDay);
   EXPECT_EQ(X509_verify(cert.get(), ca.key().pkey()), 1);
 }

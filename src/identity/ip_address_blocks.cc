@@ -28,11 +28,11 @@ U128 ToU128(const IpAddress& a) {
 
 IpAddress FromU128(U128 v, IpFamily family) {
   if (family == IpFamily::kV4) {
-    std::array<uint8_t, 4> b;
+    std::array<uint8_t, 4> b{};
     for (int i = 3; i >= 0; --i, v >>= 8) b[i] = static_cast<uint8_t>(v);
     return IpAddress::V4(b);
   }
-  std::array<uint8_t, 16> b;
+  std::array<uint8_t, 16> b{};
   for (int i = 15; i >= 0; --i, v >>= 8) b[i] = static_cast<uint8_t>(v);
   return IpAddress::V6(b);
 }

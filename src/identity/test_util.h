@@ -14,7 +14,7 @@
 namespace plexus::identity::test {
 
 inline constexpr int64_t kNow = 1'800'000'000;  // 2027-01-15
-inline constexpr int64_t kDay = 24 * 3600;
+inline constexpr int64_t kDay = int64_t{24} * 3600;
 
 inline Prefix P(std::string_view text) {
   Result<Prefix> p = Prefix::Parse(text);

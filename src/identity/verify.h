@@ -1,7 +1,8 @@
 // VerifyNodeCertificate: may this certificate authorise a link? (DESIGN.md
 // §2.3: chains to the CA, within its validity period, not revoked, and its
 // WireGuard key equals the handshake's key.) Every rejection has a named
-// CertificateRejection. Pure: `now` is an argument.
+// CertificateRejection. Pure (`now` is an argument) and thread-safe: it only
+// reads the certificates.
 //
 // Checks, in order:
 //   1. X509_verify_cert against a store holding only the CA, at time `now`:
