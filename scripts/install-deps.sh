@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config clang clang-format clang-tidy libclang-rt-14-dev
-  libsodium-dev libssl-dev libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev
+  libsodium-dev libssl-dev openssl libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # system tests, interop and benchmarks
