@@ -26,7 +26,8 @@ class RouterId {
   }
   static RouterId FromUint64(uint64_t v) {
     RouterId id;
-    for (size_t i = 0; i < kSize; ++i) id.bytes_[i] = std::byte(v >> (8 * (kSize - 1 - i)));
+    for (size_t i = 0; i < kSize; ++i)
+      id.bytes_[i] = static_cast<std::byte>(v >> (8 * (kSize - 1 - i)));
     return id;
   }
 

@@ -157,7 +157,7 @@ class Decoder {
       ByteSpan tlv;
       (void)r.ReadU8(type);
       if (type == static_cast<uint8_t>(TlvType::kPad1)) {
-        packet_.tlvs.push_back(Pad1{});
+        packet_.tlvs.emplace_back(Pad1{});
         continue;
       }
       if (!r.ReadU8(length) || !r.ReadSpan(length, tlv)) {
@@ -199,8 +199,8 @@ class Decoder {
     return Reason::kUnknownType;
   }
 
-  MaybeDrop Emit(Tlv tlv) {
-    packet_.tlvs.push_back(std::move(tlv));
+  MaybeDrop Emit(const Tlv& tlv) {
+    packet_.tlvs.push_back(tlv);
     return std::nullopt;
   }
 
@@ -328,7 +328,7 @@ class Decoder {
     if (MaybeDrop d = DecodeSourcePrefix(subs, ae, u.source_prefix)) return d;
     if (MaybeDrop d = ApplyUpdateFlags(ae, flags, raw, u.prefix)) return d;
     if (subs.unknown_mandatory) return Reason::kUnknownMandatorySubTlv;
-    return FinishUpdate(ae, std::move(u));
+    return FinishUpdate(ae, u);
   }
 
   // §4.5: flag 0x80 sets the default prefix of this AE; 0x40 the router-id.
@@ -346,11 +346,11 @@ class Decoder {
 
   MaybeDrop FinishUpdate(uint8_t ae, Update u) {
     u.router_id = state_.router_id;
-    if (u.IsRetraction()) return Emit(std::move(u));  // a retraction needs no next hop
+    if (u.IsRetraction()) return Emit(u);  // a retraction needs no next hop
     u.next_hop = ae == kAeV4 ? state_.next_hop_v4 : state_.next_hop_v6;
     if (!u.router_id) return Reason::kNoRouterId;
     if (!u.next_hop) return Reason::kNoNextHop;
-    return Emit(std::move(u));
+    return Emit(u);
   }
 
   MaybeDrop DecodeRouteRequest(ByteSpan b) {

@@ -510,7 +510,8 @@ class RandomTlvs {
   Ihu RandomIhu() {
     Ihu ihu{Metric(U16()), Centiseconds(Uniform(1, 0xffff)), std::nullopt, std::nullopt};
     if (Uniform(0, 2)) ihu.address = RandomAddress(Uniform(0, 1));
-    if (Uniform(0, 1)) ihu.timestamp = IhuTimestamp{uint32_t(rng_()), uint32_t(rng_())};
+    if (Uniform(0, 1))
+      ihu.timestamp = IhuTimestamp{static_cast<uint32_t>(rng_()), static_cast<uint32_t>(rng_())};
     return ihu;
   }
   Update RandomUpdate() {
