@@ -1,0 +1,220 @@
+#include "registry/prefix_allocator.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "testing/fake_random.h"
+
+namespace plexus {
+namespace {
+
+using U128 = unsigned __int128;
+
+Prefix P(std::string_view text) {
+  Result<Prefix> p = Prefix::Parse(text);
+  EXPECT_TRUE(p.ok()) << text;
+  return p.ok() ? *p : Prefix();
+}
+
+std::vector<std::string> Strings(const std::vector<Prefix>& prefixes) {
+  std::vector<std::string> out;
+  for (const Prefix& p : prefixes) out.push_back(p.ToString());
+  return out;
+}
+
+U128 ToValue(const IpAddress& a) {
+  U128 v = 0;
+  for (std::byte b : a.bytes()) v = (v << 8) | static_cast<uint8_t>(b);
+  return v;
+}
+
+Prefix FromValue(U128 v, IpFamily family, int length) {
+  std::array<uint8_t, 16> b{};
+  int n = family == IpFamily::kV4 ? 4 : 16;
+  for (int i = n - 1; i >= 0; --i, v >>= 8) b[i] = static_cast<uint8_t>(v & 0xff);
+  IpAddress a = n == 4 ? IpAddress::V4({b[0], b[1], b[2], b[3]}) : IpAddress::V6(b);
+  return Prefix(a, length);
+}
+
+TEST(PrefixAllocator, ExhaustsSixteenSixtyFoursLowestFirstThenFailsClearly) {
+  PrefixAllocator alloc(P("fd12::/60"));
+  for (int i = 0; i < 16; ++i) {
+    Result<Prefix> p = alloc.Allocate(64);
+    ASSERT_TRUE(p.ok()) << i << ": " << p.error().message();
+    EXPECT_EQ(
+        *p, Prefix(FromValue(ToValue(P("fd12::").address()) + (U128(i) << 64), IpFamily::kV6, 64)));
+  }
+  EXPECT_EQ(alloc.AllocatedCount(), 16u);
+  EXPECT_EQ(alloc.FreeCount(64), 0u);
+  EXPECT_TRUE(alloc.FreeBlocks().empty());
+  Result<Prefix> p = alloc.Allocate(64);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().message(), "no free /64 left in fd12::/60");
+}
+
+TEST(PrefixAllocator, FreeingInRandomOrderMergesBackToOneBlock) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    PrefixAllocator alloc(P("fd12:3456:789a::/56"));
+    std::vector<Prefix> got;
+    for (int i = 0; i < 256; ++i) got.push_back(*alloc.Allocate(64));
+    testing::FakeRandom random(seed);
+    for (size_t i = got.size(); i > 1; --i) {
+      std::swap(got[i - 1], got[random.Uniform(static_cast<uint32_t>(i))]);
+    }
+    for (const Prefix& p : got) ASSERT_TRUE(alloc.Free(p).ok()) << p.ToString();
+    EXPECT_EQ(Strings(alloc.FreeBlocks()), std::vector<std::string>{"fd12:3456:789a::/56"});
+    EXPECT_EQ(alloc.AllocatedCount(), 0u);
+  }
+}
+
+TEST(PrefixAllocator, MixedLengthsTakeTheSmallestFreeBlockThatFits) {
+  PrefixAllocator alloc(P("fd12:3456:789a::/48"));
+  EXPECT_EQ(alloc.Allocate(64)->ToString(), "fd12:3456:789a::/64");
+  EXPECT_EQ(alloc.Allocate(56)->ToString(), "fd12:3456:789a:100::/56");
+  EXPECT_EQ(alloc.Allocate(64)->ToString(), "fd12:3456:789a:1::/64");
+  EXPECT_EQ(alloc.Allocate(60)->ToString(), "fd12:3456:789a:10::/60");
+  EXPECT_EQ(alloc.Allocate(48).error().message(), "no free /48 left in fd12:3456:789a::/48");
+  EXPECT_EQ(alloc.FreeCount(64), 65536u - 1 - 256 - 1 - 16);
+  EXPECT_EQ(alloc.FreeCount(56), 256u - 2);  // minus the /56 and the one holding the rest
+  EXPECT_TRUE(alloc.IsAllocated(P("fd12:3456:789a:100::/56")));
+  EXPECT_FALSE(alloc.IsAllocated(P("fd12:3456:789a:100::/64")));
+  EXPECT_EQ(alloc.FindAllocated(*IpAddress::Parse("fd12:3456:789a:1ff::1")),
+            P("fd12:3456:789a:100::/56"));
+  EXPECT_EQ(alloc.FindAllocated(*IpAddress::Parse("fd12:3456:789a:2::1")), std::nullopt);
+  EXPECT_EQ(alloc.FindAllocated(*IpAddress::Parse("fd13::1")), std::nullopt);
+  EXPECT_EQ(Strings(alloc.AllocatedBlocks()),
+            (std::vector<std::string>{"fd12:3456:789a::/64", "fd12:3456:789a:1::/64",
+                                      "fd12:3456:789a:10::/60", "fd12:3456:789a:100::/56"}));
+}
+
+TEST(PrefixAllocator, ReserveInsideAFreeBlockSplitsAroundIt) {
+  PrefixAllocator alloc(P("fd12::/60"));
+  ASSERT_TRUE(alloc.Reserve(P("fd12:0:0:5::/64")).ok());
+  EXPECT_EQ(Strings(alloc.FreeBlocks()),
+            (std::vector<std::string>{"fd12:0:0:8::/61", "fd12::/62", "fd12:0:0:6::/63",
+                                      "fd12:0:0:4::/64"}));
+  EXPECT_EQ(alloc.FreeCount(64), 15u);
+  EXPECT_EQ(alloc.Allocate(64)->ToString(), "fd12:0:0:4::/64");
+  EXPECT_EQ(alloc.Reserve(P("fd12:0:0:4::/63")).error().message(),
+            "fd12:0:0:4::/63 overlaps the allocated fd12:0:0:4::/64");
+  EXPECT_EQ(alloc.Reserve(P("fd12:0:0:5::/64")).error().message(),
+            "fd12:0:0:5::/64 is already allocated");
+  EXPECT_EQ(alloc.Reserve(P("fd12:0:0:5:8000::/65")).error().message(),
+            "fd12:0:0:5:8000::/65 overlaps the allocated fd12:0:0:5::/64");
+  ASSERT_TRUE(alloc.Free(P("fd12:0:0:5::/64")).ok());
+  ASSERT_TRUE(alloc.Free(P("fd12:0:0:4::/64")).ok());
+  EXPECT_EQ(Strings(alloc.FreeBlocks()), std::vector<std::string>{"fd12::/60"});
+}
+
+TEST(PrefixAllocator, ReserveTheWholeNetworkLeavesNothing) {
+  PrefixAllocator alloc(P("10.42.0.0/16"));
+  ASSERT_TRUE(alloc.Reserve(P("10.42.0.0/16")).ok());
+  EXPECT_EQ(alloc.FreeCount(32), 0u);
+  EXPECT_EQ(alloc.Allocate(32).error().message(), "no free /32 left in 10.42.0.0/16");
+}
+
+TEST(PrefixAllocator, RefusesDoubleFreeAndBlocksThatAreNotAllocated) {
+  PrefixAllocator alloc(P("fd12::/48"));
+  Prefix a = *alloc.Allocate(64);
+  Prefix b = *alloc.Allocate(64);
+  ASSERT_TRUE(alloc.Free(a).ok());
+  EXPECT_EQ(alloc.Free(a).error().message(),
+            "fd12::/64 is not allocated (it is free: double free?)");
+  EXPECT_EQ(alloc.Free(P("fd12:0:0:2::/64")).error().message(),
+            "fd12:0:0:2::/64 is not allocated (it is free: double free?)");
+  // Part of an allocated block, or a block that contains one.
+  EXPECT_EQ(alloc.Free(P("fd12:0:0:1::/65")).error().message(),
+            "fd12:0:0:1::/65 is not allocated (the allocated block there is fd12:0:0:1::/64)");
+  EXPECT_EQ(alloc.Free(P("fd12::/63")).error().message(),
+            "fd12::/63 is not allocated (the allocated block there is fd12:0:0:1::/64)");
+  EXPECT_EQ(alloc.Free(P("fd13::/64")).error().message(),
+            "fd13::/64 is outside the network fd12::/48");
+  EXPECT_EQ(alloc.Free(P("fd12::/40")).error().message(),
+            "fd12::/40 is outside the network fd12::/48");
+  EXPECT_EQ(alloc.Free(P("fd12:0:0:1::1/64")).error().message(),
+            "fd12:0:0:1::1/64 has host bits set (the block is fd12:0:0:1::/64)");
+  EXPECT_EQ(alloc.Free(P("10.0.0.0/24")).error().message(),
+            "10.0.0.0/24 is not an IPv6 prefix like the network fd12::/48");
+  EXPECT_TRUE(alloc.IsAllocated(b));
+  ASSERT_TRUE(alloc.Free(b).ok());
+  EXPECT_EQ(Strings(alloc.FreeBlocks()), std::vector<std::string>{"fd12::/48"});
+}
+
+TEST(PrefixAllocator, RefusesLengthsOutsideTheNetwork) {
+  PrefixAllocator alloc(P("fd12::/48"));
+  EXPECT_EQ(alloc.Allocate(40).error().message(), "length 40 is shorter than the network's 48");
+  EXPECT_EQ(alloc.Allocate(129).error().message(),
+            "length 129 is longer than an IPv6 address (128 bits)");
+  PrefixAllocator v4(P("10.42.0.0/16"));
+  EXPECT_EQ(v4.Allocate(33).error().message(),
+            "length 33 is longer than an IPv4 address (32 bits)");
+  EXPECT_EQ(v4.FreeCount(8), 0u);
+}
+
+TEST(PrefixAllocator, ClearsHostBitsOfTheNetwork) {
+  PrefixAllocator alloc(P("fd12::1/48"));
+  EXPECT_EQ(alloc.network().ToString(), "fd12::/48");
+  EXPECT_EQ(alloc.Allocate(64)->ToString(), "fd12::/64");
+}
+
+TEST(PrefixAllocator, HandsOutEveryIpv4AddressOfASlash24) {
+  PrefixAllocator alloc(P("10.42.7.0/24"));
+  EXPECT_EQ(alloc.FreeCount(32), 256u);
+  for (int i = 0; i < 256; ++i) {
+    EXPECT_EQ(alloc.Allocate(32)->ToString(), "10.42.7." + std::to_string(i) + "/32");
+  }
+  EXPECT_EQ(alloc.Allocate(32).error().message(), "no free /32 left in 10.42.7.0/24");
+  ASSERT_TRUE(alloc.Free(P("10.42.7.77/32")).ok());
+  EXPECT_EQ(alloc.Allocate(32)->ToString(), "10.42.7.77/32");
+}
+
+// The smallest free block that fits wins over a lower address: the last /32
+// goes to the buddy of the reserved broadcast address rather than splitting 10.42.0.2/31.
+TEST(PrefixAllocator, ReservedNetworkAndBroadcastAddressesAreSkipped) {
+  PrefixAllocator alloc(P("10.42.0.0/16"));
+  ASSERT_TRUE(alloc.Reserve(P("10.42.0.0/32")).ok());
+  ASSERT_TRUE(alloc.Reserve(P("10.42.255.255/32")).ok());
+  EXPECT_EQ(alloc.FreeCount(32), 65534u);
+  EXPECT_EQ(alloc.Allocate(32)->ToString(), "10.42.0.1/32");
+  EXPECT_EQ(alloc.Allocate(30)->ToString(), "10.42.0.4/30");
+  EXPECT_EQ(alloc.Allocate(32)->ToString(), "10.42.255.254/32");
+  EXPECT_EQ(alloc.Allocate(32)->ToString(), "10.42.0.2/32");
+}
+
+TEST(PrefixAllocator, ScalesToEverySixtyFourOfASlash48) {
+  PrefixAllocator alloc(P("fd12:3456:789a::/48"));
+  EXPECT_EQ(alloc.FreeCount(64), 65536u);
+  EXPECT_EQ(alloc.FreeCount(128), UINT64_MAX);  // 2^80 saturates
+  std::vector<Prefix> got;
+  for (int i = 0; i < 65536; ++i) {
+    Result<Prefix> p = alloc.Allocate(64);
+    ASSERT_TRUE(p.ok()) << p.error().message();
+    got.push_back(*p);
+  }
+  EXPECT_EQ(got.back().ToString(), "fd12:3456:789a:ffff::/64");
+  EXPECT_FALSE(alloc.Allocate(64).ok());
+  EXPECT_EQ(alloc.FreeCount(128), 0u);
+  for (const Prefix& p : got) ASSERT_TRUE(alloc.Free(p).ok());
+  EXPECT_EQ(Strings(alloc.FreeBlocks()), std::vector<std::string>{"fd12:3456:789a::/48"});
+}
+
+TEST(PrefixAllocator, AllocatesSingleAddressesDownToSlash128) {
+  PrefixAllocator alloc(P("fd12::/48"));
+  EXPECT_EQ(alloc.Allocate(128)->ToString(), "fd12::/128");
+  EXPECT_EQ(alloc.Allocate(128)->ToString(), "fd12::1/128");
+  EXPECT_EQ(alloc.Allocate(64)->ToString(), "fd12:0:0:1::/64");
+  EXPECT_EQ(alloc.FreeCount(64), 65534u);
+  EXPECT_EQ(alloc.FreeCount(65), 1u + 65534u * 2);  // the /65 beside the two /128s
+  EXPECT_EQ(alloc.FreeCount(127), UINT64_MAX);      // 65534 * 2^63 saturates
+  ASSERT_TRUE(alloc.Free(P("fd12::/128")).ok());
+  ASSERT_TRUE(alloc.Free(P("fd12::1/128")).ok());
+  ASSERT_TRUE(alloc.Free(P("fd12:0:0:1::/64")).ok());
+  EXPECT_EQ(Strings(alloc.FreeBlocks()), std::vector<std::string>{"fd12::/48"});
+}
+
+}  // namespace
+}  // namespace plexus
