@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -214,6 +215,154 @@ TEST(PrefixAllocator, AllocatesSingleAddressesDownToSlash128) {
   ASSERT_TRUE(alloc.Free(P("fd12::1/128")).ok());
   ASSERT_TRUE(alloc.Free(P("fd12:0:0:1::/64")).ok());
   EXPECT_EQ(Strings(alloc.FreeBlocks()), std::vector<std::string>{"fd12::/48"});
+}
+
+// Naive reference model: one flag per smallest unit of a small network.
+class UnitModel {
+ public:
+  UnitModel(Prefix network, int unit_length)
+      : network_(network),
+        unit_length_(unit_length),
+        used_(size_t{1} << (unit_length - network.length()), false) {}
+
+  int units() const { return static_cast<int>(used_.size()); }
+  int UnitsOf(int length) const { return 1 << (unit_length_ - length); }
+  int FirstUnit(const Prefix& p) const {
+    int shift = network_.address().bit_length() - unit_length_;
+    return static_cast<int>((ToValue(p.address()) - ToValue(network_.address())) >> shift);
+  }
+  Prefix BlockAt(int first_unit, int length) const {
+    int shift = network_.address().bit_length() - unit_length_;
+    U128 v = ToValue(network_.address()) + (U128(first_unit) << shift);
+    return FromValue(v, network_.family(), length);
+  }
+  bool AllFree(int first, int count) const {
+    return std::none_of(used_.begin() + first, used_.begin() + first + count,
+                        [](bool u) { return u; });
+  }
+  void Mark(const Prefix& p, bool used) {
+    int first = FirstUnit(p);
+    std::fill(used_.begin() + first, used_.begin() + first + UnitsOf(p.length()), used);
+  }
+  // Aligned blocks of `length` whose units are all free.
+  uint64_t FreeAligned(int length) const {
+    uint64_t n = 0;
+    for (int first = 0; first < units(); first += UnitsOf(length)) {
+      n += AllFree(first, UnitsOf(length)) ? 1 : 0;
+    }
+    return n;
+  }
+  const std::vector<bool>& used() const { return used_; }
+
+ private:
+  Prefix network_;
+  int unit_length_;
+  std::vector<bool> used_;
+};
+
+// Free and allocated blocks tile the network exactly, the allocated units are
+// the model's, free buddies are always merged, and FreeCount agrees.
+void ExpectConsistent(const PrefixAllocator& alloc, const UnitModel& model, int unit_length) {
+  std::vector<int> cover(model.units(), 0);
+  std::vector<bool> used(model.units(), false);
+  for (const Prefix& p : alloc.AllocatedBlocks()) {
+    int first = model.FirstUnit(p);
+    for (int i = first; i < first + model.UnitsOf(p.length()); ++i) ++cover[i], used[i] = true;
+  }
+  std::set<Prefix> free;
+  for (const Prefix& p : alloc.FreeBlocks()) {
+    int first = model.FirstUnit(p);
+    for (int i = first; i < first + model.UnitsOf(p.length()); ++i) ++cover[i];
+    free.insert(p);
+  }
+  ASSERT_TRUE(std::all_of(cover.begin(), cover.end(), [](int c) { return c == 1; }))
+      << "free and allocated blocks overlap or leave a hole";
+  ASSERT_EQ(used, model.used());
+  for (const Prefix& p : free) {
+    if (p.length() == alloc.network().length()) continue;
+    int first = model.FirstUnit(p);
+    int buddy = first ^ model.UnitsOf(p.length());
+    ASSERT_FALSE(free.contains(model.BlockAt(buddy, p.length())))
+        << p.ToString() << " and its buddy are both free";
+  }
+  for (int l = alloc.network().length(); l <= unit_length; ++l) {
+    ASSERT_EQ(alloc.FreeCount(l), model.FreeAligned(l)) << "/" << l;
+  }
+}
+
+// One random Allocate, Reserve or Free, checked against the model.
+void RandomStep(PrefixAllocator& alloc, UnitModel& model, std::vector<Prefix>& held,
+                testing::FakeRandom& random, int unit_length) {
+  int net = alloc.network().length();
+  int length = net + static_cast<int>(random.Uniform(unit_length - net + 1));
+  switch (random.Uniform(4)) {
+    case 0: {
+      Result<Prefix> p = alloc.Allocate(length);
+      ASSERT_EQ(p.ok(), model.FreeAligned(length) > 0) << "/" << length;
+      if (!p.ok()) return;
+      ASSERT_EQ(p->length(), length);
+      ASSERT_TRUE(alloc.network().Contains(*p));
+      ASSERT_EQ(p->address(), p->Network().address());
+      ASSERT_TRUE(model.AllFree(model.FirstUnit(*p), model.UnitsOf(length))) << p->ToString();
+      model.Mark(*p, true);
+      held.push_back(*p);
+      return;
+    }
+    case 1: {
+      int first = static_cast<int>(random.Uniform(model.units() / model.UnitsOf(length))) *
+                  model.UnitsOf(length);
+      Prefix p = model.BlockAt(first, length);
+      bool expect = model.AllFree(first, model.UnitsOf(length));
+      ASSERT_EQ(alloc.Reserve(p).ok(), expect) << p.ToString();
+      if (!expect) return;
+      model.Mark(p, true);
+      held.push_back(p);
+      return;
+    }
+    case 2: {  // a random block: freed only if it is exactly one we hold
+      int first = static_cast<int>(random.Uniform(model.units() / model.UnitsOf(length))) *
+                  model.UnitsOf(length);
+      Prefix p = model.BlockAt(first, length);
+      auto it = std::find(held.begin(), held.end(), p);
+      ASSERT_EQ(alloc.Free(p).ok(), it != held.end()) << p.ToString();
+      if (it == held.end()) return;
+      model.Mark(p, false);
+      held.erase(it);
+      return;
+    }
+    default: {
+      if (held.empty()) return;
+      size_t i = random.Uniform(static_cast<uint32_t>(held.size()));
+      ASSERT_TRUE(alloc.Free(held[i]).ok()) << held[i].ToString();
+      ASSERT_FALSE(alloc.Free(held[i]).ok()) << "double free of " << held[i].ToString();
+      model.Mark(held[i], false);
+      held.erase(held.begin() + static_cast<ptrdiff_t>(i));
+      return;
+    }
+  }
+}
+
+TEST(PrefixAllocator, MatchesANaiveUnitModelOverManySeeds) {
+  struct Case {
+    std::string_view network;
+    int unit_length;
+  };
+  const Case kCases[] = {{"fd12:3456:789a::/56", 64}, {"10.42.7.0/24", 32}, {"fd00::/124", 128}};
+  for (const Case& c : kCases) {
+    for (uint64_t seed = 1; seed <= 40; ++seed) {
+      SCOPED_TRACE(::testing::Message() << c.network << " seed " << seed);
+      testing::FakeRandom random(seed);
+      PrefixAllocator alloc(P(c.network));
+      UnitModel model(P(c.network), c.unit_length);
+      std::vector<Prefix> held;
+      for (int step = 0; step < 300; ++step) {
+        ASSERT_NO_FATAL_FAILURE(RandomStep(alloc, model, held, random, c.unit_length));
+        ASSERT_NO_FATAL_FAILURE(ExpectConsistent(alloc, model, c.unit_length));
+      }
+      for (const Prefix& p : held) ASSERT_TRUE(alloc.Free(p).ok());
+      EXPECT_EQ(alloc.FreeBlocks(), std::vector<Prefix>{P(c.network)});
+    }
+  }
 }
 
 }  // namespace
