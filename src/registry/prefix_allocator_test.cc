@@ -23,6 +23,7 @@ Prefix P(std::string_view text) {
 
 std::vector<std::string> Strings(const std::vector<Prefix>& prefixes) {
   std::vector<std::string> out;
+  out.reserve(prefixes.size());
   for (const Prefix& p : prefixes) out.push_back(p.ToString());
   return out;
 }
@@ -46,8 +47,8 @@ TEST(PrefixAllocator, ExhaustsSixteenSixtyFoursLowestFirstThenFailsClearly) {
   for (int i = 0; i < 16; ++i) {
     Result<Prefix> p = alloc.Allocate(64);
     ASSERT_TRUE(p.ok()) << i << ": " << p.error().message();
-    EXPECT_EQ(
-        *p, Prefix(FromValue(ToValue(P("fd12::").address()) + (U128(i) << 64), IpFamily::kV6, 64)));
+    U128 expected = ToValue(P("fd12::").address()) + (static_cast<U128>(i) << 64);
+    EXPECT_EQ(*p, FromValue(expected, IpFamily::kV6, 64));
   }
   EXPECT_EQ(alloc.AllocatedCount(), 16u);
   EXPECT_EQ(alloc.FreeCount(64), 0u);
@@ -61,6 +62,7 @@ TEST(PrefixAllocator, FreeingInRandomOrderMergesBackToOneBlock) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     PrefixAllocator alloc(P("fd12:3456:789a::/56"));
     std::vector<Prefix> got;
+    got.reserve(256);
     for (int i = 0; i < 256; ++i) got.push_back(*alloc.Allocate(64));
     testing::FakeRandom random(seed);
     for (size_t i = got.size(); i > 1; --i) {
@@ -233,7 +235,7 @@ class UnitModel {
   }
   Prefix BlockAt(int first_unit, int length) const {
     int shift = network_.address().bit_length() - unit_length_;
-    U128 v = ToValue(network_.address()) + (U128(first_unit) << shift);
+    U128 v = ToValue(network_.address()) + (static_cast<U128>(first_unit) << shift);
     return FromValue(v, network_.family(), length);
   }
   bool AllFree(int first, int count) const {
