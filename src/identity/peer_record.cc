@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace plexus::identity {
@@ -79,6 +80,11 @@ VerifiedPeerRecord Rejected(PeerRecordVerdict verdict) {
 }  // namespace
 
 Result<Bytes> PeerRecordToPayload(const PeerRecord& record) {
+  const std::string& pem = record.certificate_pem;
+  // PEM is ASCII (RFC 7468); anything else could not be dumped as JSON.
+  if (!std::all_of(pem.begin(), pem.end(), [](char c) { return c > 0 && c < 0x7f; })) {
+    return MakeError("peer record: certificate: not ASCII");
+  }
   if (Status s = CheckEndpoints(record.endpoints); !s) return s.error().Wrap("peer record");
   json endpoints = json::array();
   for (const Endpoint& e : record.endpoints) endpoints.push_back(e.ToString());

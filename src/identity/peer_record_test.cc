@@ -1,5 +1,6 @@
 #include "identity/peer_record.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -160,6 +161,9 @@ TEST_F(PeerRecordTest, RejectsMalformedRecords) {
   EXPECT_EQ(Check(sign_payload({{"certificate", pem}, {"endpoints", many}})),
             PeerRecordRejection::kMalformed);
   EXPECT_FALSE(SignPeerRecord(Record(0), node_key_).ok());
+  PeerRecord binary = Record();
+  binary.certificate_pem.push_back('\xff');
+  EXPECT_FALSE(PeerRecordToPayload(binary).ok());
 }
 
 }  // namespace

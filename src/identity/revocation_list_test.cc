@@ -7,7 +7,7 @@
 namespace plexus::identity {
 namespace {
 
-RevocationList List(uint64_t version, std::vector<std::string> serials) {
+RevocationList List(uint64_t version, const std::vector<std::string>& serials) {
   Result<RevocationList> list = RevocationList::Create(version, serials);
   EXPECT_TRUE(list.ok()) << (list ? "" : list.error().message());
   return list ? *list : RevocationList();

@@ -26,6 +26,10 @@ void WriteBe64(ByteWriter& w, uint64_t v) {
 Status CheckShape(std::string_view kind, size_t payload_size) {
   if (kind.empty()) return MakeError("document kind is empty");
   if (kind.size() > kMaxDocumentKindSize) return MakeError("document kind is too long");
+  // Printable ASCII keeps the kind safe to log and to dump as JSON.
+  if (!std::all_of(kind.begin(), kind.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
+    return MakeError("document kind is not printable ASCII");
+  }
   if (payload_size > kMaxDocumentPayloadSize) return MakeError("document payload is too large");
   return Ok();
 }

@@ -52,7 +52,8 @@ struct SignedDocument {
 Bytes SignedBytes(std::string_view kind, uint64_t version, int64_t issued_at, ByteSpan payload);
 
 // A document over `payload` signed by `key`; errors when kind is empty, longer
-// than kMaxDocumentKindSize, or the payload is too large.
+// than kMaxDocumentKindSize, not printable ASCII without spaces, or the
+// payload is too large.
 Result<SignedDocument> SignDocument(std::string_view kind, uint64_t version, int64_t issued_at,
                                     ByteSpan payload, const IdentityKey& key);
 

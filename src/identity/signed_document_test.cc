@@ -129,6 +129,8 @@ TEST_F(SignedDocumentTest, RefusesOlderAndEqualVersions) {
 TEST_F(SignedDocumentTest, RejectsMalformedShapes) {
   EXPECT_FALSE(SignDocument("", 1, 0, AsBytes(kPayload), key_).ok());
   EXPECT_FALSE(SignDocument(std::string(65, 'k'), 1, 0, AsBytes(kPayload), key_).ok());
+  EXPECT_FALSE(SignDocument("bad kind", 1, 0, AsBytes(kPayload), key_).ok());
+  EXPECT_FALSE(SignDocument("\xff", 1, 0, AsBytes(kPayload), key_).ok());
   SignedDocument doc = Sign();
   doc.kind.clear();
   EXPECT_EQ(Check(doc), DocumentRejection::kMalformed);
