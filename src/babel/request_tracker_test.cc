@@ -164,6 +164,18 @@ TEST(RequestTrackerTest, SuppressedRequesterStillGetsTheUpdate) {
   EXPECT_EQ(tracker.size(), 0u);
 }
 
+TEST(RequestTrackerTest, HigherHopCountReplacesPendingAndKeepsRequesters) {
+  RequestTracker tracker;
+  (void)tracker.ForwardSeqnoRequest(Req(10, 3), Nb(1), Nb(2), kT0);
+  const ForwardResult r = tracker.ForwardSeqnoRequest(Req(10, 9), Nb(3), Nb(2), kT0);
+  ASSERT_TRUE(r.forward.has_value());
+  EXPECT_EQ(std::get<SeqnoRequest>(r.forward->tlv).hop_count, 8);
+  EXPECT_EQ(tracker.size(), 1u);
+  const auto satisfied = tracker.OnUpdate(Upd(12));
+  ASSERT_EQ(satisfied.size(), 1u);
+  EXPECT_EQ(satisfied[0].requesters, (std::vector<NeighbourKey>{Nb(1), Nb(3)}));
+}
+
 // Pending Seqno Request for seqno `asked` from kSource.
 TEST(RequestTrackerTest, SatisfactionByUpdate) {
   struct Case {
