@@ -78,6 +78,8 @@ class Statement {
   void Bind(int i, std::string_view text) {
     sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   }
+  void Bind(int i, const std::string& text) { Bind(i, std::string_view{text}); }
+  void Bind(int i, const char* text) { Bind(i, std::string_view{text}); }
   void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
   void Bind(int i, UnixSeconds t) { Bind(i, static_cast<int64_t>(t.time_since_epoch().count())); }
   void Bind(int i, ByteSpan b) {
@@ -246,7 +248,7 @@ Result<int> RegistryStorage::ReadSchemaVersion() {
   constexpr std::string_view kOp = "read schema version";
   Statement exists(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", kOp);
   if (Status s = exists.prepared(); !s) return s.error();
-  exists.Bind(1, std::string_view("schema_version"));
+  exists.Bind(1, "schema_version");
   Result<bool> has_table = exists.Step();
   if (!has_table) return has_table.error();
   if (!*has_table) return 0;
@@ -299,7 +301,7 @@ Status RegistryStorage::ConsumeToken(const TokenUse& use, int prefix_length) {
   Statement update(
       db_, "UPDATE tokens SET uses_left = uses_left - 1 WHERE id = ?1 AND uses_left > 0", kOp);
   if (Status s = update.prepared(); !s) return s;
-  update.Bind(1, std::string_view(use.id));
+  update.Bind(1, use.id);
   if (Status s = update.Run(); !s) return s;
   if (sqlite3_changes(db_) != 1) return MakeError("{}: token {} has no use left", kOp, use.id);
   return Ok();
@@ -315,23 +317,25 @@ Status RegistryStorage::InsertNode(const NodeRecord& node) {
   if (Status s = insert.prepared(); !s) return s;
   std::string prefix = node.prefix.Network().ToString();
   std::string ipv4 = node.ipv4 ? node.ipv4->Network().ToString() : std::string();
-  insert.Bind(1, std::string_view(node.name));
-  insert.Bind(2, std::string_view(node.serial));
-  insert.Bind(3, std::string_view(node.certificate_pem));
-  insert.Bind(4, std::string_view(prefix));
-  if (node.ipv4)
-    insert.Bind(5, std::string_view(ipv4));
-  else
+  insert.Bind(1, node.name);
+  insert.Bind(2, node.serial);
+  insert.Bind(3, node.certificate_pem);
+  insert.Bind(4, prefix);
+  if (node.ipv4) {
+    insert.Bind(5, ipv4);
+  } else {
     insert.BindNull(5);
-  insert.Bind(6, std::string_view(node.wireguard_key));
-  insert.Bind(7, std::string_view(node.identity_key));
+  }
+  insert.Bind(6, node.wireguard_key);
+  insert.Bind(7, node.identity_key);
   insert.Bind(8, node.issued_at);
   insert.Bind(9, node.expires_at);
   insert.Bind(10, int64_t{node.revoked ? 1 : 0});
-  if (node.revoked_at)
+  if (node.revoked_at) {
     insert.Bind(11, *node.revoked_at);
-  else
+  } else {
     insert.BindNull(11);
+  }
   return insert.Run();
 }
 
@@ -381,7 +385,7 @@ Status RegistryStorage::RevokeNode(std::string_view name_or_serial, UnixSeconds 
     Statement update(
         db_, "UPDATE nodes SET revoked = 1, revoked_at = ?2 WHERE name = ?1 AND revoked = 0", kOp);
     if (Status s = update.prepared(); !s) return s;
-    update.Bind(1, std::string_view(name));
+    update.Bind(1, name);
     update.Bind(2, now);
     return update.Run();
   });
@@ -411,7 +415,7 @@ Status RegistryStorage::AddToken(const Token& token) {
                 "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 kOp);
     if (Status p = s.prepared(); !p) return p;
-    s.Bind(1, std::string_view(token.id));
+    s.Bind(1, token.id);
     s.Bind(2, ByteSpan(token.secret_hash));
     s.Bind(3, int64_t{token.uses_left});
     s.Bind(4, token.expires_at);
@@ -507,8 +511,8 @@ Status RegistryStorage::UpsertEndpoints(const EndpointsRecord& record) {
                 "last_seen = excluded.last_seen",
                 kOp);
     if (Status p = s.prepared(); !p) return p;
-    s.Bind(1, std::string_view(record.node_name));
-    s.Bind(2, std::string_view(record.endpoints_json));
+    s.Bind(1, record.node_name);
+    s.Bind(2, record.endpoints_json);
     s.Bind(3, record.last_seen);
     return s.Run();
   });
