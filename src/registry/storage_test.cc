@@ -114,6 +114,19 @@ TEST_F(StorageTest, CreatesAndReopensKeepingData) {
   EXPECT_EQ((*e)->last_seen, kNow);
 }
 
+TEST_F(StorageTest, UsesWriteAheadLogging) {
+  auto storage = OpenOrDie();
+  ASSERT_TRUE(storage);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "wal");
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
+
 TEST_F(StorageTest, MigratesAnEmptyFile) {
   std::ofstream(path_).close();
   ASSERT_EQ(std::filesystem::file_size(path_), 0u);
