@@ -2,9 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
+#include <string>
 
 #include "identity/test_util.h"
 
@@ -17,9 +19,11 @@ using test::P;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Runs `openssl x509 -noout -text` on `cert` and returns what it prints.
+// Runs `openssl x509 -noout -text` on `cert` and returns what it prints. The
+// file name carries the pid: ctest runs tests in parallel, one process each.
 std::string OpensslText(const Certificate& cert) {
-  std::string path = ::testing::TempDir() + "/certificate_authority_test.pem";
+  std::string path =
+      ::testing::TempDir() + "/certificate_authority_test." + std::to_string(getpid()) + ".pem";
   std::ofstream(path) << *cert.ToPem();
   std::string out;
   FILE* p = popen(("openssl x509 -noout -text -in " + path + " 2>&1").c_str(), "r");

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
+#include <string>
 
 namespace plexus::identity {
 namespace {
@@ -48,7 +50,8 @@ TEST(IdentityKeyTest, PemRoundTripKeepsTheKey) {
 
 TEST(IdentityKeyTest, FileRoundTripIsPrivate) {
   IdentityKey key = Generate();
-  std::string path = ::testing::TempDir() + "/identity_key_test.pem";
+  std::string path =
+      ::testing::TempDir() + "/identity_key_test." + std::to_string(getpid()) + ".pem";
   ASSERT_TRUE(key.SavePemFile(path).ok());
   struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
