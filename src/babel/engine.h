@@ -41,11 +41,14 @@
 #include <vector>
 
 #include "babel/constants.h"
+#include "babel/fib.h"
+#include "babel/interface.h"
 #include "babel/metric.h"
 #include "babel/neighbour.h"
 #include "babel/route_table.h"
 #include "babel/router_id.h"
 #include "babel/seqno.h"
+#include "babel/update_buffer.h"
 #include "base/bytes.h"
 #include "base/ip.h"
 #include "base/random.h"
@@ -54,39 +57,21 @@
 
 namespace plexus::babel {
 
-struct InterfaceParams {
-  Duration hello_interval = kMulticastHelloInterval;
-  // Periodic full update interval; RFC 8966 Appendix B: 4 x hello interval.
-  Duration update_interval = kUpdateInterval;
-  LinkParams link;
-  size_t max_packet_size = kMaxPacketSize;
-};
+// InterfaceParams is in interface.h, OutgoingPacket in update_buffer.h,
+// InstalledRoute in fib.h.
 
 struct EngineParams {
   RouterId router_id;
   InterfaceParams interface;  // default for AddInterface
   RouteTableParams routes;
   Duration source_gc_time = kSourceGcTime;
-};
-
-// A Babel packet (the UDP payload) to send on `interface_id`, to a
-// neighbour's link-local address or, when `destination` is empty, to the
-// multicast group ff02::1:6.
-struct OutgoingPacket {
-  uint32_t interface_id = 0;
-  std::optional<IpAddress> destination;
-  Bytes payload;
-};
-
-// A selected route, as the forwarding table needs it. `next_hop` is the
-// neighbour's link-local IPv6 address (for IPv4 prefixes too, RFC 9229).
-struct InstalledRoute {
-  Destination destination;
-  uint32_t interface_id = 0;
-  IpAddress next_hop;
-  Metric metric;
-  RouterId router_id;
-  bool operator==(const InstalledRoute&) const = default;
+  // RFC 8966 §3.7.2: a change of the selected route's metric by at least
+  // this much (either way) sends a triggered update; smaller changes wait for
+  // the periodic update. Router-id, seqno and next-hop changes always do.
+  uint16_t triggered_update_metric_change = 128;
+  // Retractions are sent this many times in all, kUrgentTimeout apart
+  // (RFC 8966 §3.7.2: retractions SHOULD be sent reliably).
+  int retraction_sends = 3;
 };
 
 // One row of `plexus routes`: every route of the route table, and the node's

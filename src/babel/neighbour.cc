@@ -146,4 +146,15 @@ Metric NeighbourTable::Cost(const NeighbourKey& key, Timestamp now) const {
   return n == nullptr ? Metric::Infinity() : n->Cost(ParamsFor(key.interface_id), now);
 }
 
+std::vector<NeighbourKey> NeighbourTable::Keys(std::optional<uint32_t> interface_id) const {
+  std::vector<NeighbourKey> keys;
+  auto it = interface_id ? entries_.lower_bound(NeighbourKey{*interface_id, IpAddress()})
+                         : entries_.begin();
+  for (; it != entries_.end(); ++it) {
+    if (interface_id && it->first.interface_id != *interface_id) break;
+    keys.push_back(it->first);
+  }
+  return keys;
+}
+
 }  // namespace plexus::babel

@@ -135,6 +135,8 @@ class NeighbourTable {
   // Cost of the link to `key`; infinity for an unknown neighbour.
   Metric Cost(const NeighbourKey& key, Timestamp now) const;
   size_t size() const { return entries_.size(); }
+  // Every neighbour, in key order; only those on `interface_id` when given.
+  std::vector<NeighbourKey> Keys(std::optional<uint32_t> interface_id = std::nullopt) const;
 
  private:
   struct Entry {

@@ -154,6 +154,8 @@ class RouteTable {
   const Route* Find(const RouteKey& key) const;
   const Route* Selected(const Destination& destination) const;
   std::vector<Route> RoutesTo(const Destination& destination) const;
+  // Every route, in key order (destination, then neighbour).
+  const std::map<RouteKey, Route>& entries() const { return routes_; }
   size_t size() const { return routes_.size(); }
 
  private:

@@ -1,0 +1,141 @@
+// Engine::Impl: the state and the steps of the Babel engine (engine.h has the
+// contract). Split by direction:
+//   engine.cc          public calls, timers (Tick), reconciliation, flush
+//   engine_receive.cc  one handler per received TLV (RFC 8966 §3.4-§3.8)
+//   engine_send.cc     what goes out: Hellos/IHUs, Updates, requests
+//
+// Every public call ends with Finish(now):
+//   dirty destinations --Reconcile--> Fib (version) and triggered updates /
+//                                     retractions (§3.7.2)
+//   UpdateBuffer --Flush--> outgoing packets; the next deadline is computed.
+//
+// Threading: not thread-safe; owned by the node's control thread.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "babel/engine.h"
+#include "babel/fib.h"
+#include "babel/interface.h"
+#include "babel/neighbour.h"
+#include "babel/request_tracker.h"
+#include "babel/route_table.h"
+#include "babel/source_table.h"
+#include "babel/tlv.h"
+#include "babel/update_buffer.h"
+#include "babel/xroute_table.h"
+
+namespace plexus::babel {
+
+class Engine::Impl {
+ public:
+  Impl(const EngineParams& params, Random& random, Timestamp now);
+
+  // engine.cc: the public calls (see engine.h).
+  RouterId router_id() const { return xroutes_.router_id(); }
+  Status AddInterface(uint32_t id, const IpAddress& link_local, Timestamp now,
+                      const InterfaceParams& params);
+  void RemoveInterface(uint32_t id, Timestamp now);
+  void InterfaceDown(uint32_t id, Timestamp now);
+  void InterfaceUp(uint32_t id, Timestamp now);
+  void AddPrefix(const Destination& destination, Timestamp now);
+  void RemovePrefix(const Destination& destination, Timestamp now);
+  void Receive(uint32_t interface_id, const IpAddress& source, ByteSpan packet, Timestamp now);
+  void Tick(Timestamp now);
+  Timestamp NextDeadline() const { return next_deadline_; }
+  std::vector<OutgoingPacket> TakeOutgoing();
+  const babel::Fib& fib() const { return fib_; }
+  const InterfaceParams& default_params() const { return params_.interface; }
+  std::vector<RouteInfo> Routes(Timestamp now) const;
+  std::vector<NeighbourInfo> Neighbours(Timestamp now) const;
+  const EngineStats& stats() const { return stats_; }
+
+ private:
+  // Where an Update or request goes: multicast on every interface, or
+  // unicast to one neighbour.
+  using Target = std::optional<NeighbourKey>;
+
+  // What this node last announced for a destination it routes (§3.7.2).
+  struct Advertised {
+    RouterId router_id;
+    Seqno seqno;
+    Metric metric;
+    NeighbourKey via;
+  };
+  // A retraction still to be resent (urgent, §3.7.2).
+  struct PendingRetraction {
+    Update update;
+    int sends_left = 0;
+    Timestamp deadline;
+  };
+  // The per-packet context of a received TLV.
+  struct Received {
+    const Interface& interface;
+    NeighbourKey from;
+    std::optional<uint32_t> hello_timestamp;  // RFC 9616: of this packet's Hello
+    Timestamp now;
+  };
+
+  // engine.cc: timers, reactions to table events, end of call.
+  void TickInterfaces(Timestamp now);
+  void ApplyNeighbourEvents(const NeighbourEvents& events, Timestamp now);
+  void ApplyRouteEvents(const RouteEvents& events, Timestamp now);
+  void DeclareInterfaceDown(uint32_t id, Timestamp now);
+  void Finish(Timestamp now);
+  void Reconcile(Timestamp now);
+  void ReconcileFib(const Destination& destination);
+  void ReconcileAdvertised(const Destination& destination, Timestamp now);
+  bool NeedsTriggeredUpdate(const Advertised& last, const Route& route) const;
+  std::set<Destination> DirtyDestinations();
+  void Flush();
+  Timestamp ComputeDeadline() const;
+
+  // engine_receive.cc: one handler per TLV.
+  void Dispatch(const Received& rx, const Tlv& tlv);
+  void OnHello(const Received& rx, const Hello& hello);
+  void OnIhu(const Received& rx, const Ihu& ihu);
+  void OnUpdate(const Received& rx, const Update& update);
+  void OnRouteRequest(const Received& rx, const RouteRequest& request);
+  void OnSeqnoRequest(const Received& rx, const SeqnoRequest& request);
+  void ForwardSeqnoRequest(const Received& rx, const SeqnoRequest& request);
+  std::optional<NeighbourKey> ForwardingNeighbour(const Destination& destination,
+                                                  const NeighbourKey& from) const;
+
+  // engine_send.cc: what goes on the wire.
+  void SendHello(Interface& interface, Timestamp now);
+  void SendWildcardRequest(const Interface& interface);
+  void SendRequest(const OutgoingRequest& request);
+  void SendFullUpdate(const Target& target, std::optional<uint32_t> interface_id, Timestamp now);
+  void SendXroute(const XrouteOutput& xroute, const Target& target,
+                  std::optional<uint32_t> interface_id = {});
+  void SendRoute(const Route& route, const Target& target, Timestamp now,
+                 std::optional<uint32_t> interface_id = {});
+  void SendAnswer(const Destination& destination, const Target& target, Timestamp now);
+  void SendRetraction(const Destination& destination, const Advertised& last, Timestamp now);
+  void ResendRetractions(Timestamp now);
+  void SendUpdate(Update update, const Target& target, std::optional<uint32_t> interface_id = {});
+  void QueueOn(const Interface& interface, const std::optional<IpAddress>& to, const Tlv& tlv);
+
+  EngineParams params_;
+  Random& random_;
+  std::map<uint32_t, Interface> interfaces_;
+  NeighbourTable neighbours_;
+  SourceTable sources_;
+  RouteTable routes_;
+  XrouteTable xroutes_;
+  RequestTracker requests_;
+  UpdateBuffer buffer_;
+  std::vector<OutgoingPacket> outgoing_;
+  babel::Fib fib_;  // qualified: Engine::Fib() hides the type here
+  std::map<Destination, Advertised> advertised_;
+  std::map<Destination, PendingRetraction> retractions_;
+  std::set<Destination> dirty_;
+  bool all_dirty_ = false;
+  EngineStats stats_;
+  Timestamp next_deadline_ = Timestamp::Infinite();
+};
+
+}  // namespace plexus::babel

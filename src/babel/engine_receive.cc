@@ -1,0 +1,115 @@
+// Engine::Impl: handlers for received TLVs (RFC 8966 §3.4-§3.8). The packet
+// was decoded by DecodePacket, so Updates arrive fully expanded (prefix,
+// router-id and next hop from the parser state of §4.5).
+#include <variant>
+
+#include "babel/engine_impl.h"
+#include "babel/rtt.h"
+
+namespace plexus::babel {
+
+void Engine::Impl::Dispatch(const Received& rx, const Tlv& tlv) {
+  if (const auto* hello = std::get_if<Hello>(&tlv)) return OnHello(rx, *hello);
+  if (const auto* ihu = std::get_if<Ihu>(&tlv)) return OnIhu(rx, *ihu);
+  if (const auto* update = std::get_if<Update>(&tlv)) return OnUpdate(rx, *update);
+  if (const auto* request = std::get_if<RouteRequest>(&tlv)) return OnRouteRequest(rx, *request);
+  if (const auto* request = std::get_if<SeqnoRequest>(&tlv)) return OnSeqnoRequest(rx, *request);
+  // Padding and parser state are folded into the others; Ack Requests are
+  // not needed on point-to-point links and are ignored (§3.3 allows it).
+}
+
+// RFC 8966 §3.4.1.
+void Engine::Impl::OnHello(const Received& rx, const Hello& hello) {
+  const HelloInfo info{hello.seqno, std::chrono::duration_cast<Duration>(hello.interval),
+                       hello.IsUnicast(), hello.timestamp};
+  ApplyNeighbourEvents(neighbours_.OnHello(rx.from, info, rx.now), rx.now);
+}
+
+// RFC 8966 §3.4.2: an IHU naming another node's address is not for us. RFC
+// 9616 §3.4: its timestamps and those of this packet's Hello give an RTT sample.
+void Engine::Impl::OnIhu(const Received& rx, const Ihu& ihu) {
+  if (ihu.address && *ihu.address != rx.interface.link_local()) return;
+  IhuInfo info{ihu.rxcost, std::chrono::duration_cast<Duration>(ihu.interval), std::nullopt};
+  if (ihu.timestamp && rx.hello_timestamp) {
+    info.rtt = RttTimestamps{ihu.timestamp->origin, ihu.timestamp->receive, *rx.hello_timestamp,
+                             MicrosTimestamp(rx.now)};
+  }
+  ApplyNeighbourEvents(neighbours_.OnIhu(rx.from, info, rx.now), rx.now);
+}
+
+// RFC 8966 §3.5.3. Updates carrying our own router-id describe our own
+// routes coming back and are ignored. Requests the Update satisfies are
+// answered: the requesters whose Seqno Requests we forwarded get our route.
+void Engine::Impl::OnUpdate(const Received& rx, const Update& update) {
+  ++stats_.updates_received;
+  if (!update.wildcard && update.router_id == router_id()) return;
+  const Metric cost = neighbours_.Cost(rx.from, rx.now);
+  ApplyRouteEvents(routes_.OnUpdate(rx.from, cost, update, sources_, rx.now), rx.now);
+  if (update.wildcard) return;
+  const Destination destination{update.prefix, update.source_prefix};
+  dirty_.insert(destination);
+  for (const SatisfiedRequest& satisfied : requests_.OnUpdate(update)) {
+    for (const NeighbourKey& requester : satisfied.requesters) {
+      const Route* route = routes_.Selected(destination);
+      if (route != nullptr) SendRoute(*route, requester, rx.now);
+    }
+  }
+}
+
+// RFC 8966 §3.8.1.1: a wildcard request gets a full update, a specific one an
+// update or a retraction; both by unicast to the requester.
+void Engine::Impl::OnRouteRequest(const Received& rx, const RouteRequest& request) {
+  ++stats_.requests_received;
+  if (!request.prefix) {
+    SendFullUpdate(rx.from, std::nullopt, rx.now);
+    return;
+  }
+  SendAnswer({*request.prefix, request.source_prefix}, rx.from, rx.now);
+}
+
+// RFC 8966 §3.8.1.2.
+void Engine::Impl::OnSeqnoRequest(const Received& rx, const SeqnoRequest& request) {
+  ++stats_.requests_received;
+  const Destination destination{request.prefix, request.source_prefix};
+  switch (xroutes_.OnSeqnoRequest(destination, request.router_id, request.seqno)) {
+    case XrouteSeqnoAnswer::kBumpAndSendUpdate:
+      for (const XrouteOutput& xroute : xroutes_.Announcements()) SendXroute(xroute, std::nullopt);
+      return;
+    case XrouteSeqnoAnswer::kSendUpdate:
+      SendXroute(*xroutes_.Announcement(destination), rx.from);
+      return;
+    case XrouteSeqnoAnswer::kNotOurs:
+      break;
+  }
+  const Route* route = routes_.Selected(destination);
+  if (route != nullptr &&
+      (route->router_id != request.router_id || route->seqno >= request.seqno)) {
+    SendRoute(*route, rx.from, rx.now);
+    return;
+  }
+  ForwardSeqnoRequest(rx, request);
+}
+
+void Engine::Impl::ForwardSeqnoRequest(const Received& rx, const SeqnoRequest& request) {
+  const Destination destination{request.prefix, request.source_prefix};
+  const ForwardResult result = requests_.ForwardSeqnoRequest(
+      request, rx.from, ForwardingNeighbour(destination, rx.from), rx.now);
+  if (result.forward) SendRequest(*result.forward);
+}
+
+// §3.8.1.2: along the selected route; failing that, along the best route with
+// a finite metric through another neighbour (it may be unfeasible).
+std::optional<NeighbourKey> Engine::Impl::ForwardingNeighbour(const Destination& destination,
+                                                              const NeighbourKey& from) const {
+  if (const Route* selected = routes_.Selected(destination)) return selected->key.neighbour;
+  std::optional<NeighbourKey> best;
+  Metric best_metric = Metric::Infinity();
+  for (const Route& route : routes_.RoutesTo(destination)) {
+    if (route.key.neighbour == from || route.metric() >= best_metric) continue;
+    best = route.key.neighbour;
+    best_metric = route.metric();
+  }
+  return best;
+}
+
+}  // namespace plexus::babel

@@ -1,0 +1,167 @@
+// Engine::Impl: what goes on the wire. Every TLV is queued in the
+// UpdateBuffer and packed when the public call ends (Engine::Impl::Finish).
+//
+// Targets: an Update or request goes multicast on one interface, multicast
+// on every interface (target and interface_id empty), or unicast to one
+// neighbour. Updates carry the sending interface's update interval and, when
+// not retractions, its link-local address as next hop: IPv4 prefixes thus go
+// out with AE 4 (RFC 9229), and PacketWriter emits Next Hop / Router-Id TLVs
+// only when the receiver's parser state needs them.
+#include "babel/engine_impl.h"
+
+namespace plexus::babel {
+
+// RFC 8966 §3.4.1 and §3.4.2: a multicast Hello, and an IHU to every
+// neighbour of the interface with it (plexus links are lossy tunnels), each
+// echoing that neighbour's last Hello timestamp (RFC 9616 §3.2).
+void Engine::Impl::SendHello(Interface& interface, Timestamp now) {
+  QueueOn(interface, std::nullopt, interface.MakeHello(now));
+  const LinkParams& params = interface.params().link;
+  for (const NeighbourKey& key : neighbours_.Keys(interface.id())) {
+    const Neighbour* neighbour = neighbours_.Find(key);
+    Ihu ihu{neighbour->Rxcost(params), interface.hello_interval(), key.address, std::nullopt};
+    if (const std::optional<IhuEcho> echo = neighbour->ihu_echo()) {
+      ihu.timestamp = IhuTimestamp{echo->origin, echo->receive};
+    }
+    QueueOn(interface, std::nullopt, ihu);
+  }
+}
+
+// RFC 8966 §3.8.2.1: a new interface asks for a full update.
+void Engine::Impl::SendWildcardRequest(const Interface& interface) {
+  QueueOn(interface, std::nullopt, RouteRequest{});
+}
+
+void Engine::Impl::SendRequest(const OutgoingRequest& request) {
+  const Tlv tlv = std::visit([](const auto& t) -> Tlv { return t; }, request.tlv);
+  if (request.neighbour) {
+    const auto it = interfaces_.find(request.neighbour->interface_id);
+    if (it != interfaces_.end()) QueueOn(it->second, request.neighbour->address, tlv);
+    return;
+  }
+  for (const auto& [id, interface] : interfaces_) QueueOn(interface, std::nullopt, tlv);
+}
+
+// RFC 8966 §3.7.1: every own prefix and every selected route.
+void Engine::Impl::SendFullUpdate(const Target& target, std::optional<uint32_t> interface_id,
+                                  Timestamp now) {
+  for (const XrouteOutput& xroute : xroutes_.Announcements()) {
+    SendXroute(xroute, target, interface_id);
+  }
+  for (const auto& [key, route] : routes_.entries()) {
+    if (!route.selected || xroutes_.Find(key.destination)) continue;
+    SendRoute(route, target, now, interface_id);
+  }
+}
+
+void Engine::Impl::SendXroute(const XrouteOutput& xroute, const Target& target,
+                              std::optional<uint32_t> interface_id) {
+  Update update;
+  update.prefix = xroute.destination.prefix;
+  update.source_prefix = xroute.destination.source_prefix;
+  update.seqno = xroute.seqno;
+  update.metric = xroute.metric;
+  update.router_id = xroute.router_id;
+  SendUpdate(update, target, interface_id);
+}
+
+// RFC 8966 §3.7.3: advertising a route updates its source's feasibility
+// distance. A multicast advertisement is what triggered updates compare
+// against (ReconcileAdvertised).
+void Engine::Impl::SendRoute(const Route& route, const Target& target, Timestamp now,
+                             std::optional<uint32_t> interface_id) {
+  const Destination& destination = route.key.destination;
+  Update update;
+  update.prefix = destination.prefix;
+  update.source_prefix = destination.source_prefix;
+  update.seqno = route.seqno;
+  update.metric = route.metric();
+  update.router_id = route.router_id;
+  sources_.OnAdvertised(route.source(), {route.seqno, route.metric()}, now);
+  if (!target) {
+    advertised_[destination] = {route.router_id, route.seqno, route.metric(), route.key.neighbour};
+    retractions_.erase(destination);
+  }
+  SendUpdate(update, target, interface_id);
+}
+
+// RFC 8966 §3.8.1.1: an update for `destination`, or a retraction if we have
+// no route to it.
+void Engine::Impl::SendAnswer(const Destination& destination, const Target& target, Timestamp now) {
+  if (const std::optional<XrouteOutput> xroute = xroutes_.Announcement(destination)) {
+    SendXroute(*xroute, target);
+  } else if (const Route* route = routes_.Selected(destination)) {
+    SendRoute(*route, target, now);
+  } else {
+    Update retraction;
+    retraction.prefix = destination.prefix;
+    retraction.source_prefix = destination.source_prefix;
+    retraction.seqno = xroutes_.seqno();
+    retraction.metric = Metric::Infinity();
+    SendUpdate(retraction, target);
+  }
+}
+
+// RFC 8966 §3.7.2: retractions are sent on every interface, then resent
+// (urgently) a few times in case one is lost.
+void Engine::Impl::SendRetraction(const Destination& destination, const Advertised& last,
+                                  Timestamp now) {
+  Update update;
+  update.prefix = destination.prefix;
+  update.source_prefix = destination.source_prefix;
+  update.seqno = last.seqno;
+  update.metric = Metric::Infinity();
+  update.router_id = last.router_id;
+  SendUpdate(update, std::nullopt);
+  if (params_.retraction_sends > 1) {
+    retractions_[destination] = {update, params_.retraction_sends - 1, now + kUrgentTimeout};
+  }
+}
+
+void Engine::Impl::ResendRetractions(Timestamp now) {
+  for (auto it = retractions_.begin(); it != retractions_.end();) {
+    PendingRetraction& pending = it->second;
+    const bool superseded = routes_.Selected(it->first) || xroutes_.Find(it->first);
+    if (superseded) {
+      it = retractions_.erase(it);
+      continue;
+    }
+    if (pending.deadline <= now) {
+      SendUpdate(pending.update, std::nullopt);
+      pending.deadline = now + kUrgentTimeout;
+      if (--pending.sends_left <= 0) {
+        it = retractions_.erase(it);
+        continue;
+      }
+    }
+    ++it;
+  }
+}
+
+void Engine::Impl::SendUpdate(Update update, const Target& target,
+                              std::optional<uint32_t> interface_id) {
+  const auto fill = [&update](const Interface& interface) {
+    update.interval = interface.update_interval();
+    update.next_hop =
+        update.IsRetraction() ? std::nullopt : std::optional<IpAddress>(interface.link_local());
+  };
+  if (target) {
+    const auto it = interfaces_.find(target->interface_id);
+    if (it == interfaces_.end()) return;
+    fill(it->second);
+    QueueOn(it->second, target->address, update);
+    return;
+  }
+  for (const auto& [id, interface] : interfaces_) {
+    if (interface_id && id != *interface_id) continue;
+    fill(interface);
+    QueueOn(interface, std::nullopt, update);
+  }
+}
+
+void Engine::Impl::QueueOn(const Interface& interface, const std::optional<IpAddress>& to,
+                           const Tlv& tlv) {
+  buffer_.Add(interface.id(), to, tlv);
+}
+
+}  // namespace plexus::babel

@@ -1,0 +1,172 @@
+// A tiny in-test network for engine tests: Engine instances joined by
+// point-to-point links that deliver packets instantly (or drop them while a
+// link is cut), driven by a fake time that jumps to the next deadline.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "babel/engine.h"
+#include "babel/tlv.h"
+#include "testing/fake_random.h"
+
+namespace plexus::babel::testnet {
+
+inline Destination Dest(const char* prefix, const char* source = nullptr) {
+  Destination d{*Prefix::Parse(prefix), std::nullopt};
+  if (source != nullptr) d.source_prefix = *Prefix::Parse(source);
+  return d;
+}
+
+inline IpAddress Ll(int node, int interface) {
+  return *IpAddress::Parse("fe80::" + std::to_string(node + 1) + ":" + std::to_string(interface));
+}
+
+struct Sent {
+  int node;
+  OutgoingPacket packet;
+  Packet decoded;
+};
+
+class Net {
+ public:
+  explicit Net(int nodes, EngineParams params = {}) {
+    for (int i = 0; i < nodes; ++i) {
+      randoms_.push_back(std::make_unique<testing::FakeRandom>(1000 + i));
+      params.router_id = RouterId::FromUint64(0x100 + i);
+      engines_.push_back(std::make_unique<Engine>(params, *randoms_.back(), now_));
+    }
+  }
+
+  Engine& operator[](int node) { return *engines_[node]; }
+  Timestamp now() const { return now_; }
+  size_t size() const { return engines_.size(); }
+
+  // Joins node a and node b; returns the link's index. Interface ids count
+  // from 1 per node.
+  int Link(int a, int b) {
+    links_.push_back({End(a), End(b), true});
+    EXPECT_TRUE(
+        engines_[a]->AddInterface(links_.back().a.interface, links_.back().a.address, now_));
+    EXPECT_TRUE(
+        engines_[b]->AddInterface(links_.back().b.interface, links_.back().b.address, now_));
+    return static_cast<int>(links_.size()) - 1;
+  }
+  uint32_t InterfaceOf(int link, int node) const {
+    return links_[link].a.node == node ? links_[link].a.interface : links_[link].b.interface;
+  }
+  IpAddress AddressOf(int link, int node) const {
+    return links_[link].a.node == node ? links_[link].a.address : links_[link].b.address;
+  }
+  // A cut link drops everything silently (no InterfaceDown).
+  void Cut(int link, bool cut = true) { links_[link].up = !cut; }
+
+  // Delivers queued packets until none are left; every packet is recorded.
+  void Deliver() {
+    for (int round = 0; round < 1000; ++round) {
+      bool any = false;
+      for (size_t n = 0; n < engines_.size(); ++n) {
+        for (OutgoingPacket& p : engines_[n]->TakeOutgoing()) {
+          any = true;
+          Route(static_cast<int>(n), p);
+        }
+      }
+      if (!any) return;
+    }
+    ADD_FAILURE() << "packets still flowing after 1000 rounds";
+  }
+
+  // Runs every timer up to now + d, delivering packets as they go.
+  void Run(Duration d) {
+    const Timestamp end = now_ + d;
+    for (int steps = 0; steps < 1'000'000; ++steps) {
+      Deliver();
+      Timestamp next = Timestamp::Infinite();
+      for (auto& e : engines_) next = std::min(next, e->NextDeadline());
+      if (next > end) break;
+      now_ = std::max(now_, next);
+      for (auto& e : engines_) {
+        if (e->NextDeadline() <= now_) e->Tick(now_);
+      }
+    }
+    now_ = end;
+    for (auto& e : engines_) e->Tick(now_);
+    Deliver();
+  }
+
+  std::vector<Sent>& sent() { return sent_; }
+  // Packets sent by `node` since the last clear.
+  std::vector<Sent> SentBy(int node) const {
+    std::vector<Sent> out;
+    for (const Sent& s : sent_) {
+      if (s.node == node) out.push_back(s);
+    }
+    return out;
+  }
+
+ private:
+  struct LinkEnd {
+    int node;
+    uint32_t interface;
+    IpAddress address;
+  };
+  struct LinkState {
+    LinkEnd a, b;
+    bool up;
+  };
+
+  LinkEnd End(int node) {
+    const int interface = ++interfaces_[node];
+    return {node, static_cast<uint32_t>(interface), Ll(node, interface)};
+  }
+
+  void Route(int node, const OutgoingPacket& p) {
+    for (const LinkState& link : links_) {
+      const bool from_a = link.a.node == node && link.a.interface == p.interface_id;
+      const bool from_b = link.b.node == node && link.b.interface == p.interface_id;
+      if (!from_a && !from_b) continue;
+      const LinkEnd& self = from_a ? link.a : link.b;
+      const LinkEnd& peer = from_a ? link.b : link.a;
+      Result<Packet> decoded = DecodePacket(p.payload, self.address);
+      EXPECT_TRUE(decoded.ok());
+      EXPECT_LE(p.payload.size(), kMaxPacketSize);
+      if (decoded) sent_.push_back({node, p, *decoded});
+      if (!link.up || (p.destination && *p.destination != peer.address)) return;
+      engines_[peer.node]->Receive(peer.interface, self.address, p.payload, now_);
+      return;
+    }
+    ADD_FAILURE() << "packet on unknown interface " << p.interface_id;
+  }
+
+  Timestamp now_ = Timestamp::FromNanos(int64_t{1'000'000'000'000});
+  std::vector<std::unique_ptr<testing::FakeRandom>> randoms_;
+  std::vector<std::unique_ptr<Engine>> engines_;
+  std::vector<LinkState> links_;
+  std::map<int, int> interfaces_;
+  std::vector<Sent> sent_;
+};
+
+// The installed route of `dest` at `engine`, if any.
+inline std::optional<InstalledRoute> FibEntry(const Engine& engine, const Destination& dest) {
+  for (const InstalledRoute& r : engine.Fib()) {
+    if (r.destination == dest) return r;
+  }
+  return std::nullopt;
+}
+
+// Every Update TLV in `sent`.
+inline std::vector<Update> Updates(const std::vector<Sent>& sent) {
+  std::vector<Update> out;
+  for (const Sent& s : sent) {
+    for (const Tlv& tlv : s.decoded.tlvs) {
+      if (const auto* u = std::get_if<Update>(&tlv)) out.push_back(*u);
+    }
+  }
+  return out;
+}
+
+}  // namespace plexus::babel::testnet
