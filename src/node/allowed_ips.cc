@@ -51,20 +51,12 @@ Status AllowedIps::Insert(const Prefix& prefix, uint32_t value) {
   return Ok();
 }
 
-std::optional<uint32_t> AllowedIps::Find(const std::vector<Level>& levels, Key key) {
-  for (const Level& level : levels) {
-    auto it = level.entries.find({key.hi & level.mask.hi, key.lo & level.mask.lo});
-    if (it != level.entries.end()) return it->second;
-  }
-  return std::nullopt;
-}
-
 std::optional<uint32_t> AllowedIps::LookupV4(const std::byte* address4) const {
-  return Find(v4_, KeyOf(address4, 4));
+  return LookupIf(IpFamily::kV4, address4, [](uint32_t) { return true; });
 }
 
 std::optional<uint32_t> AllowedIps::LookupV6(const std::byte* address16) const {
-  return Find(v6_, KeyOf(address16, 16));
+  return LookupIf(IpFamily::kV6, address16, [](uint32_t) { return true; });
 }
 
 std::optional<uint32_t> AllowedIps::Lookup(const IpAddress& address) const {

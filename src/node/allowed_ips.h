@@ -32,6 +32,20 @@ class AllowedIps {
   // The same for a raw 4- or 16-byte address in packet order (the data-plane form).
   std::optional<uint32_t> LookupV4(const std::byte* address4) const;
   std::optional<uint32_t> LookupV6(const std::byte* address16) const;
+  // The value of the longest prefix containing `address` (4 or 16 bytes in
+  // packet order, by `family`) that `accept(value)` approves; shorter
+  // prefixes are tried while it refuses (the forwarding table's source step).
+  template <typename Accept>
+  std::optional<uint32_t> LookupIf(IpFamily family, const std::byte* address,
+                                   Accept&& accept) const {
+    const bool v4 = family == IpFamily::kV4;
+    const Key key = KeyOf(address, v4 ? 4 : 16);
+    for (const Level& level : v4 ? v4_ : v6_) {
+      auto it = level.entries.find({key.hi & level.mask.hi, key.lo & level.mask.lo});
+      if (it != level.entries.end() && accept(it->second)) return it->second;
+    }
+    return std::nullopt;
+  }
 
   size_t size() const { return size_; }
 
@@ -52,7 +66,6 @@ class AllowedIps {
 
   static Key MaskFor(int length);
   static Key KeyOf(const std::byte* bytes, size_t n);
-  static std::optional<uint32_t> Find(const std::vector<Level>& levels, Key key);
   std::vector<Level>& LevelsFor(IpFamily f) { return f == IpFamily::kV4 ? v4_ : v6_; }
 
   std::vector<Level> v4_;  // sorted by length, longest first

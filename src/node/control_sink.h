@@ -23,6 +23,10 @@ class ControlSink {
   virtual void TransportSent(std::shared_ptr<wireguard::Keypair> keypair, size_t bytes) = 0;
   virtual void TransportReceived(std::shared_ptr<wireguard::Keypair> keypair, const Endpoint& from,
                                  size_t bytes) = 0;
+  // A link-local IPv6 control packet (Babel, UDP 6696; plexus link control,
+  // UDP 6327) that arrived, decrypted, from the peer at index `peer` into
+  // Snapshot::peers: the whole IPv6 packet (DESIGN.md §2.2).
+  virtual void LinkLocalPacket(uint32_t peer, Bytes packet) = 0;
 };
 
 }  // namespace plexus::node

@@ -18,6 +18,18 @@ std::string_view ToString(NodeDrop d) {
       return "source_not_allowed";
     case NodeDrop::kHandshakeBacklog:
       return "handshake_backlog";
+    case NodeDrop::kLinkLocal:
+      return "link_local";
+    case NodeDrop::kLinkLocalRateLimited:
+      return "link_local_rate_limited";
+    case NodeDrop::kLocalDestination:
+      return "local_destination";
+    case NodeDrop::kHopLimitExceeded:
+      return "hop_limit_exceeded";
+    case NodeDrop::kPacketTooBig:
+      return "packet_too_big";
+    case NodeDrop::kIcmpRateLimited:
+      return "icmp_rate_limited";
   }
   return "unknown";
 }

@@ -13,15 +13,21 @@ namespace plexus::node {
 
 // Drops the WireGuard core does not name: what happens around it in the node.
 enum class NodeDrop : uint8_t {
-  kNotIp,              // from TUN: not an IPv4/IPv6 packet
-  kNoRoute,            // from TUN: no peer's allowed_prefixes contain the destination
-  kStagedOverflow,     // from TUN: the handshake queue of the peer was full
-  kSegmentationError,  // from TUN: a GSO super-packet could not be split
-  kBadInnerPacket,     // from UDP: decrypted payload is not a valid IP packet
-  kSourceNotAllowed,   // from UDP: inner source outside the sending peer's allowed_prefixes
-  kHandshakeBacklog,   // from UDP: handshake messages arrive faster than handled
+  kNotIp,                 // from TUN: not an IPv4/IPv6 packet
+  kNoRoute,               // no forwarding entry for the destination, or an unreachable one
+  kStagedOverflow,        // from TUN: the handshake queue of the peer was full
+  kSegmentationError,     // from TUN: a GSO super-packet could not be split
+  kBadInnerPacket,        // from UDP: decrypted payload is not a valid IP packet
+  kSourceNotAllowed,      // from UDP: inner source outside the sending peer's allowed_prefixes
+  kHandshakeBacklog,      // from UDP: handshake messages arrive faster than handled
+  kLinkLocal,             // link-scoped (fe80::/10, multicast...) and not Babel/link control
+  kLinkLocalRateLimited,  // from UDP: Babel/link control beyond the worker's budget
+  kLocalDestination,      // from TUN: addressed to this node itself
+  kHopLimitExceeded,      // forwarding: hop limit / TTL would reach 0
+  kPacketTooBig,          // forwarding: larger than the link MTU (IPv6, or IPv4 with DF)
+  kIcmpRateLimited,       // an ICMP error was due but the worker's budget was spent
 };
-inline constexpr size_t kNodeDropCount = static_cast<size_t>(NodeDrop::kHandshakeBacklog) + 1;
+inline constexpr size_t kNodeDropCount = static_cast<size_t>(NodeDrop::kIcmpRateLimited) + 1;
 
 std::string_view ToString(NodeDrop d);
 

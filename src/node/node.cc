@@ -26,6 +26,14 @@ wireguard::PeerConfig ToCorePeer(const PeerConfig& p) {
   return c;
 }
 
+// The source of the ICMP errors of `family`: the first such interface address.
+std::optional<IpAddress> FirstAddress(const std::vector<Prefix>& addresses, IpFamily family) {
+  for (const Prefix& a : addresses) {
+    if (a.family() == family) return a.address();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Node::Node(const Config& config, NodeIo io)
@@ -71,7 +79,8 @@ Status Node::AddPeers(const Config& config) {
 }
 
 Status Node::Start() {
-  WorkerEnv env{clock_, *tun_, *udp_, udp_send_mutex_, snapshots_, *this, drops_, mtu_};
+  WorkerEnv env{clock_, *tun_,  *udp_, udp_send_mutex_, tun_write_mutex_, snapshots_,
+                *this,  drops_, mtu_};
   workers_.emplace_back([env] { TxWorker(env).Run(); });
   workers_.emplace_back([env] { RxWorker(env).Run(); });
   // Persistent keepalives and handshakes to peers with endpoints start now.
@@ -142,8 +151,24 @@ void Node::TransportReceived(std::shared_ptr<wireguard::Keypair> keypair, const 
   });
 }
 
+void Node::LinkLocalPacket(uint32_t peer, Bytes packet) {
+  loop_.Post([this, peer, packet = std::move(packet)]() mutable {
+    HandleLinkLocal(peer, std::move(packet));
+  });
+}
+
 // ---------------------------------------------------------------------------
 // Control thread.
+
+void Node::HandleLinkLocal(uint32_t peer, Bytes packet) {
+  PLEXUS_LOG_DEBUG("link-local packet of {} bytes from peer {}: not handled yet", packet.size(),
+                   peer);
+}
+
+void Node::SetRoutedForTesting(std::vector<ForwardingEntry> routed) {
+  routed_ = std::move(routed);
+  Publish();
+}
 
 void Node::Apply(wireguard::Outputs out) {
   if (out.keypairs_changed) Publish();
@@ -212,15 +237,42 @@ void Node::DropStaged(const crypto::PublicKey& peer) {
   slot->staged.clear();
 }
 
+// The forwarding table (DESIGN.md §2.6). Where two entries name the same
+// destination and source the first wins: our own addresses (kLocal), static
+// peers' allowed_prefixes, the networks of our addresses (on the TUN device,
+// so kLocal), then the routes the routing protocol selected.
+std::shared_ptr<const ForwardingTable> Node::BuildForwardingTable() const {
+  constexpr ForwardingTarget kLocal{ForwardingTarget::Kind::kLocal, 0};
+  std::vector<ForwardingEntry> entries;
+  for (const Prefix& a : addresses_) {
+    entries.push_back({Prefix(a.address(), a.address().bit_length()), std::nullopt, kLocal});
+  }
+  for (uint32_t i = 0; i < peer_prefixes_.size(); ++i) {
+    for (const Prefix& p : peer_prefixes_[i]) {
+      entries.push_back({p, std::nullopt, {ForwardingTarget::Kind::kPeer, i}});
+    }
+  }
+  for (const Prefix& a : addresses_) entries.push_back({a, std::nullopt, kLocal});
+  entries.insert(entries.end(), routed_.begin(), routed_.end());
+  auto table = std::make_shared<ForwardingTable>();
+  for (const ForwardingEntry& e : entries) {
+    if (Status s = table->Insert(e); !s) PLEXUS_LOG_DEBUG("forwarding: {}", s.error().message());
+  }
+  return table;
+}
+
 void Node::Publish() {
   auto s = std::make_shared<Snapshot>();
   s->allowed_ips = allowed_ips_;
+  s->forwarding = BuildForwardingTable();
+  s->icmp_source_v6 = FirstAddress(addresses_, IpFamily::kV6);
+  s->icmp_source_v4 = FirstAddress(addresses_, IpFamily::kV4);
   const Timestamp now = clock_.Now();
   std::unordered_map<crypto::PublicKey, uint32_t, crypto::PublicKeyHash> index_of;
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     const crypto::PublicKey& key = slots_[i]->public_key;
-    s->peers.push_back(
-        {slots_[i].get(), device_->SendingKeypair(key, now), device_->PeerEndpoint(key)});
+    s->peers.push_back({slots_[i].get(), device_->SendingKeypair(key, now),
+                        device_->PeerEndpoint(key), peer_prefixes_[i].empty()});
     index_of[key] = i;
   }
   for (std::shared_ptr<wireguard::Keypair>& k : device_->Keypairs()) {

@@ -63,6 +63,10 @@ class Node final : private ControlSink {
   // Answers one control-socket request. Control thread.
   nlohmann::json HandleRequest(const nlohmann::json& request);
 
+  // Tests only: replaces the routed entries of the forwarding table (as the
+  // routing protocol will) and publishes them. Control thread.
+  void SetRoutedForTesting(std::vector<ForwardingEntry> routed);
+
  private:
   Node(const Config& config, NodeIo io);
   Status AddPeers(const Config& config);
@@ -73,6 +77,7 @@ class Node final : private ControlSink {
   void TransportSent(std::shared_ptr<wireguard::Keypair> keypair, size_t bytes) override;
   void TransportReceived(std::shared_ptr<wireguard::Keypair> keypair, const Endpoint& from,
                          size_t bytes) override;
+  void LinkLocalPacket(uint32_t peer, Bytes packet) override;
 
   // Control thread.
   void Apply(wireguard::Outputs out);
@@ -81,6 +86,9 @@ class Node final : private ControlSink {
   void FlushStaged(const crypto::PublicKey& peer, std::vector<wireguard::Datagram>& out);
   void DropStaged(const crypto::PublicKey& peer);
   void Publish();
+  std::shared_ptr<const ForwardingTable> BuildForwardingTable() const;
+  // A Babel / link-control packet from the peer at `peer` (DESIGN.md §2.2).
+  void HandleLinkLocal(uint32_t peer, Bytes packet);
   void ArmTimer();
   PeerSlot* SlotFor(const crypto::PublicKey& key);
   std::string PeerState(const wireguard::Peer& peer, Timestamp now) const;
@@ -91,6 +99,7 @@ class Node final : private ControlSink {
   std::unique_ptr<io::TunDevice> tun_;
   std::unique_ptr<io::UdpSocket> udp_;
   std::mutex udp_send_mutex_;
+  std::mutex tun_write_mutex_;
 
   std::vector<Prefix> addresses_;
   size_t mtu_;
@@ -100,6 +109,9 @@ class Node final : private ControlSink {
   std::unique_ptr<wireguard::Device> device_;
   std::vector<std::unique_ptr<PeerSlot>> slots_;
   std::shared_ptr<const AllowedIps> allowed_ips_;
+  // Routes the routing protocol selected, into the forwarding table after
+  // the configured ones (BuildForwardingTable).
+  std::vector<ForwardingEntry> routed_;
   SnapshotHolder snapshots_;
   DropCounters drops_;
   std::atomic<int> handshake_backlog_{0};

@@ -34,6 +34,7 @@
 #include "io/offload.h"
 #include "node/config.h"
 #include "node/control_sink.h"
+#include "node/forwarding_table.h"
 #include "node/node.h"
 #include "testing/fake_random.h"
 #include "testing/fake_tun.h"
@@ -88,14 +89,15 @@ inline void WriteTransportChecksum(Bytes& p, size_t ip_length, uint8_t protocol,
   StoreBe16(&p[ip_length + offset], sum == 0 ? 0xffff : sum);
 }
 
-// A valid UDP/IP packet (port 5000 -> 6000) carrying `payload`.
-inline Bytes UdpPacket(std::string_view src, std::string_view dst, ByteSpan payload) {
+// A valid UDP/IP packet (port `source_port` -> `destination_port`) carrying `payload`.
+inline Bytes UdpPacket(std::string_view src, std::string_view dst, ByteSpan payload,
+                       uint16_t source_port = 5000, uint16_t destination_port = 6000) {
   const IpAddress s = Addr(src), d = Addr(dst);
   Bytes p = IpHeader(s, d, 17, 8 + payload.size());
   const size_t ip_length = p.size();
   Bytes udp(8);
-  StoreBe16(&udp[0], 5000);
-  StoreBe16(&udp[2], 6000);
+  StoreBe16(&udp[0], source_port);
+  StoreBe16(&udp[2], destination_port);
   StoreBe16(&udp[4], static_cast<uint16_t>(8 + payload.size()));
   p.insert(p.end(), udp.begin(), udp.end());
   p.insert(p.end(), payload.begin(), payload.end());
@@ -167,6 +169,29 @@ inline ByteSpan TcpPayload(ByteSpan p) {
 }
 
 // ---------------------------------------------------------------------------
+// Forwarding tables.
+
+inline constexpr ForwardingTarget kToLocal{ForwardingTarget::Kind::kLocal, 0};
+inline constexpr ForwardingTarget kToUnreachable{ForwardingTarget::Kind::kUnreachable, 0};
+inline ForwardingTarget ToPeer(uint32_t peer) {
+  return {ForwardingTarget::Kind::kPeer, peer};
+}
+
+// A route to `destination` ("fd00::/64"), from any source.
+inline ForwardingEntry Route(std::string_view destination, ForwardingTarget target) {
+  Result<Prefix> p = Prefix::Parse(destination);
+  EXPECT_TRUE(p) << destination;
+  return {p ? *p : Prefix(), std::nullopt, target};
+}
+
+inline std::shared_ptr<const ForwardingTable> MakeForwardingTable(
+    const std::vector<ForwardingEntry>& entries) {
+  auto table = std::make_shared<ForwardingTable>();
+  for (const ForwardingEntry& e : entries) EXPECT_TRUE(table->Insert(e));
+  return table;
+}
+
+// ---------------------------------------------------------------------------
 // Worker rigs: a ControlSink that records, and a matching pair of keypairs.
 
 // Records the events a worker hands to the control thread. Any thread.
@@ -180,6 +205,10 @@ class RecordingSink final : public ControlSink {
     std::shared_ptr<wireguard::Keypair> keypair;
     Endpoint from;  // received only
     size_t bytes;
+  };
+  struct LinkLocal {
+    uint32_t peer;
+    Bytes packet;
   };
 
   void HandshakeMessage(Bytes datagram, const Endpoint& from) override {
@@ -200,6 +229,11 @@ class RecordingSink final : public ControlSink {
     received_.push_back({std::move(keypair), from, bytes});
   }
 
+  void LinkLocalPacket(uint32_t peer, Bytes packet) override {
+    std::lock_guard lock(mutex_);
+    link_local_.push_back({peer, std::move(packet)});
+  }
+
   std::vector<Handshake> handshakes() const {
     std::lock_guard lock(mutex_);
     return handshakes_;
@@ -216,6 +250,10 @@ class RecordingSink final : public ControlSink {
     std::lock_guard lock(mutex_);
     return received_;
   }
+  std::vector<LinkLocal> link_local() const {
+    std::lock_guard lock(mutex_);
+    return link_local_;
+  }
 
  private:
   mutable std::mutex mutex_;
@@ -223,6 +261,7 @@ class RecordingSink final : public ControlSink {
   std::vector<uint32_t> queued_;
   std::vector<Transport> sent_;
   std::vector<Transport> received_;
+  std::vector<LinkLocal> link_local_;
 };
 
 // Both ends of one session: `local` seals what `remote` opens and vice versa.
@@ -328,6 +367,12 @@ class NodeHarness {
     n->config.interface.tun = "plx" + std::to_string(nodes_.size());
     n->config.interface.mtu = n->options.mtu;
     n->config.interface.control_socket = n->options.control_socket;
+    // The node's own addresses (local delivery, ICMP sources): its prefixes.
+    for (const std::string& text : n->options.prefixes) {
+      Result<Prefix> prefix = Prefix::Parse(text);
+      EXPECT_TRUE(prefix) << text;
+      if (prefix) n->config.interface.addresses.push_back(*prefix);
+    }
     nodes_.push_back(std::move(n));
     return *nodes_.back();
   }

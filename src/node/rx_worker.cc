@@ -12,6 +12,23 @@ namespace {
 constexpr size_t kUdpBatch = 32;
 constexpr size_t kTunBatch = 128;
 constexpr int64_t kEventIntervalNs = 50'000'000;
+constexpr uint16_t kBabelPort = 6696;        // RFC 8966 §4
+constexpr uint16_t kLinkControlPort = 6327;  // DESIGN.md §2.2
+// Link-local control packets handed to the control thread, per worker: far
+// above what Babel and link control need, low enough to keep a flooding peer
+// from swamping the event loop.
+constexpr RateLimiter::Config kLinkLocalBudget{.per_second = 2000, .burst = 400};
+
+// IPv6 UDP from fe80::/10 to fe80::/10 or ff02::/16, to the Babel or the link
+// control port (no extension headers: neither protocol uses them).
+bool IsLinkControl(ByteSpan packet, const IpPacketView& ip) {
+  if (ip.version != 6 || ip.protocol != kProtocolUdp || !IsLinkLocalV6(ip.source)) return false;
+  const bool to_link = IsLinkLocalV6(ip.destination) || (ip.destination[0] == std::byte{0xff} &&
+                                                         ip.destination[1] == std::byte{0x02});
+  if (!to_link || packet.size() < kIpv6HeaderSize + 8) return false;
+  const uint16_t port = LoadBe16(packet.data() + kIpv6HeaderSize + 2);
+  return port == kBabelPort || port == kLinkControlPort;
+}
 
 }  // namespace
 
@@ -24,7 +41,8 @@ RxWorker::RxWorker(WorkerEnv env)
       order_(kTunBatch),
       writes_(kTunBatch),
       // Every packet was just authenticated by the AEAD (see offload.h).
-      coalescer_(io::Coalescer::TransportChecksums::kTrust) {
+      coalescer_(io::Coalescer::TransportChecksums::kTrust),
+      link_local_budget_(kLinkLocalBudget) {
   for (size_t i = 0; i < kTunBatch; ++i) {
     tun_batch_[i].buffer =
         MutableByteSpan(tun_storage_.data() + i * io::kMaxTunPacket, io::kMaxTunPacket);
@@ -90,19 +108,59 @@ void RxWorker::HandleTransport(MutableByteSpan datagram, const Endpoint& from, T
   }
   Account(it->second.peer, it->second.keypair, from, datagram.size());
   if (*n == 0) return;  // keepalive
-  std::optional<IpPacketView> ip = ParseIpPacket(slot.buffer.first(*n));
+  HandleInner(it->second.peer, slot.buffer.first(*n));
+}
+
+// The decrypted packet sits in the next free TUN slot.
+void RxWorker::HandleInner(uint32_t peer, ByteSpan packet) {
+  std::optional<IpPacketView> ip = ParseIpPacket(packet);
   if (!ip) {
     env_.drops.Count(NodeDrop::kBadInnerPacket);
     return;
   }
-  const AllowedIps& table = *snapshot_->allowed_ips;
-  std::optional<uint32_t> owner =
-      ip->version == 4 ? table.LookupV4(ip->source) : table.LookupV6(ip->source);
-  if (owner != it->second.peer) {
+  packet = packet.first(ip->total_length);
+  if (IsLinkScoped(*ip)) {
+    HandleLinkScoped(peer, packet, *ip);
+    return;
+  }
+  if (!SourceAllowed(peer, *ip)) {
     env_.drops.Count(NodeDrop::kSourceNotAllowed);
     return;
   }
-  slot.length = ip->total_length;
+  std::optional<ForwardingTarget> target = snapshot_->forwarding->Lookup(*ip);
+  if (target && target->kind == ForwardingTarget::Kind::kLocal) {
+    Deliver(packet.size());
+    return;
+  }
+  env_.drops.Count(NodeDrop::kNoRoute);
+}
+
+// A static peer may only send from its allowed_prefixes (cryptokey routing,
+// whitepaper §2); a mesh link carries traffic from anywhere.
+bool RxWorker::SourceAllowed(uint32_t peer, const IpPacketView& ip) const {
+  if (snapshot_->peers[peer].mesh) return true;
+  const AllowedIps& table = *snapshot_->allowed_ips;
+  return (ip.version == 4 ? table.LookupV4(ip.source) : table.LookupV6(ip.source)) == peer;
+}
+
+// Babel and link control reach the control thread (DESIGN.md §2.2); nothing
+// else link-scoped is for us or may be forwarded.
+void RxWorker::HandleLinkScoped(uint32_t peer, ByteSpan packet, const IpPacketView& ip) {
+  if (!IsLinkControl(packet, ip)) {
+    env_.drops.Count(NodeDrop::kLinkLocal);
+    return;
+  }
+  if (!link_local_budget_.Take(env_.clock.Now())) {
+    env_.drops.Count(NodeDrop::kLinkLocalRateLimited);
+    return;
+  }
+  env_.sink.LinkLocalPacket(peer, Bytes(packet.begin(), packet.end()));
+}
+
+// Takes the TUN slot the packet was opened into.
+void RxWorker::Deliver(size_t length) {
+  io::PacketBuffer& slot = tun_batch_[tun_used_];
+  slot.length = length;
   slot.vnet = {};
   ++tun_used_;
 }
@@ -136,7 +194,10 @@ void RxWorker::FlushTun() {
     writes_[i].length = p.length;
     writes_[i].vnet = p.vnet;
   }
-  (void)env_.tun.WriteBatch(std::span(writes_.data(), count));
+  {
+    std::lock_guard lock(env_.tun_write_mutex);
+    (void)env_.tun.WriteBatch(std::span(writes_.data(), count));
+  }
   tun_used_ = 0;
 }
 

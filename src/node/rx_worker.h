@@ -3,8 +3,10 @@
 //   UDP RecvBatch (GRO: one buffer, many datagrams)
 //     type 1-3 ──> copy to the control thread (WireGuard core)
 //     type 4   ──> receiver index ──> Snapshot keypair ──> Open into a TUN slot
-//                  ──> inner source must be in the sender's allowed_prefixes
-//                  ──> Coalescer (TCP segments -> super-packets) ──> TUN WriteBatch
+//                  ──> link-local Babel / link control ──> copy to the control thread
+//                  ──> inner source must be in a static sender's allowed_prefixes
+//                  ──> forwarding table: ours ──> Coalescer (TCP segments ->
+//                                                 super-packets) ──> TUN WriteBatch
 //
 // THREADING: Run() is the body of one dedicated thread; like TxWorker it
 // reads the published Snapshot once per batch.
@@ -13,6 +15,8 @@
 #include <vector>
 
 #include "io/offload.h"
+#include "node/icmp_error.h"
+#include "node/ip_packet.h"
 #include "node/tx_worker.h"
 
 namespace plexus::node {
@@ -33,6 +37,10 @@ class RxWorker {
 
   void HandleDatagram(MutableByteSpan datagram, const Endpoint& from, Timestamp now);
   void HandleTransport(MutableByteSpan datagram, const Endpoint& from, Timestamp now);
+  void HandleInner(uint32_t peer, ByteSpan packet);
+  bool SourceAllowed(uint32_t peer, const IpPacketView& ip) const;
+  void HandleLinkScoped(uint32_t peer, ByteSpan packet, const IpPacketView& ip);
+  void Deliver(size_t length);
   void Account(uint32_t peer, const std::shared_ptr<wireguard::Keypair>& keypair,
                const Endpoint& from, size_t bytes);
   void FlushTun();
@@ -49,6 +57,7 @@ class RxWorker {
   std::vector<io::TunPacket> writes_;
   io::Coalescer coalescer_;
   std::vector<Received> received_;
+  RateLimiter link_local_budget_;
 };
 
 }  // namespace plexus::node

@@ -31,16 +31,22 @@ class RxWorkerTest : public ::testing::Test {
     EXPECT_TRUE(table->Insert(*Prefix::Parse("fd00::1/128"), 0));
     EXPECT_TRUE(table->Insert(*Prefix::Parse("10.0.0.3/32"), 1));
     allowed_ips_ = table;
+    forwarding_ =
+        MakeForwardingTable({Route("10.0.0.2/32", kToLocal), Route("fd00::2/128", kToLocal),
+                             Route("10.0.0.1/32", ToPeer(0)), Route("fd00::1/128", ToPeer(0)),
+                             Route("10.0.0.3/32", ToPeer(1))});
   }
   ~RxWorkerTest() override { StopWorker(); }
 
   // Peer 0 (A) with our end of the session, and peer 1 (C) with none.
   // `confirmed`: the receiving keypair is also A's sending keypair and A's
   // endpoint is where it sends from (nothing new to tell the control thread).
-  void Publish(bool confirmed = true) {
+  // `mesh`: A is a mesh link (any inner source).
+  void Publish(bool confirmed = true, bool mesh = false) {
     auto s = std::make_shared<Snapshot>();
     s->allowed_ips = allowed_ips_;
-    PeerView a{&slot_a_, nullptr, std::nullopt};
+    s->forwarding = forwarding_;
+    PeerView a{&slot_a_, nullptr, std::nullopt, mesh};
     if (confirmed) {
       a.sending = session_.remote;
       a.endpoint = remote_;
@@ -52,7 +58,7 @@ class RxWorkerTest : public ::testing::Test {
   }
 
   void StartWorker() {
-    WorkerEnv env{clock_, *tun_, *udp_, send_mutex_, snapshots_, sink_, drops_, kMtu};
+    WorkerEnv env{clock_, *tun_, *udp_, send_mutex_, tun_mutex_, snapshots_, sink_, drops_, kMtu};
     worker_ = std::thread([env] { RxWorker(env).Run(); });
   }
   void StopWorker() {
@@ -107,9 +113,11 @@ class RxWorkerTest : public ::testing::Test {
   std::unique_ptr<testing::FakeUdpSocket> peer_;
   SessionPair session_;
   std::shared_ptr<const AllowedIps> allowed_ips_;
+  std::shared_ptr<const ForwardingTable> forwarding_;
   PeerSlot slot_a_{key_a_};
   PeerSlot slot_c_{key_c_};
   std::mutex send_mutex_;
+  std::mutex tun_mutex_;
   SnapshotHolder snapshots_;
   RecordingSink sink_;
   DropCounters drops_;
@@ -246,6 +254,62 @@ TEST_F(RxWorkerTest, OpensEverySegmentOfAGroBatch) {
   SendFrom(*peer_, batch, static_cast<uint16_t>(segment));
   EXPECT_EQ(Written(8), packets);
   ASSERT_TRUE(WaitFor([&] { return slot_a_.rx_bytes.load() == batch.size(); }));
+}
+
+// --- Link-local control and the source check ---
+
+TEST_F(RxWorkerTest, HandsLinkLocalBabelAndLinkControlToTheControlThread) {
+  Publish();
+  StartWorker();
+  const Bytes babel = UdpPacket("fe80::1", "ff02::1:6", Pattern(20, 1), 6696, 6696);
+  const Bytes unicast = UdpPacket("fe80::1", "fe80::2", Pattern(30, 2), 6696, 6696);
+  const Bytes control = UdpPacket("fe80::1", "fe80::2", Pattern(40, 3), 40000, 6327);
+  for (const Bytes& p : {babel, unicast, control}) Send(Seal(p));
+  ASSERT_TRUE(WaitFor([&] { return sink_.link_local().size() == 3; }));
+  std::vector<RecordingSink::LinkLocal> got = sink_.link_local();
+  for (const auto& l : got) EXPECT_EQ(l.peer, 0u);
+  EXPECT_EQ(got[0].packet, babel) << "the whole IPv6 packet, without padding";
+  EXPECT_EQ(got[1].packet, unicast);
+  EXPECT_EQ(got[2].packet, control);
+  EXPECT_FALSE(tun_->WaitForWritten(1, milliseconds(20)));
+}
+
+TEST_F(RxWorkerTest, DropsOtherLinkScopedPackets) {
+  Publish();
+  StartWorker();
+  Send(Seal(UdpPacket("fe80::1", "fe80::2", Pattern(20, 1), 5000, 53)));  // other port
+  Send(
+      Seal(UdpPacket("fe80::1", "ff02::1", Pattern(20, 2), 6696, 6696)));  // ff02::/16: Babel's too
+  Send(Seal(UdpPacket("fd00::1", "ff02::1:6", Pattern(20, 3), 6696, 6696)));  // global source
+  Send(Seal(UdpPacket("fe80::1", "ff05::1:3", Pattern(20, 4), 6696, 6696)));  // site scope
+  Send(Seal(UdpPacket("fe80::1", "fd00::2", Pattern(20, 5), 6696, 6696)));    // off link
+  Send(Seal(UdpPacket("10.0.0.1", "224.0.0.5", Pattern(20, 6))));
+  Send(Seal(UdpPacket("169.254.0.1", "10.0.0.2", Pattern(20, 7))));
+  ASSERT_TRUE(WaitFor([&] { return drops_.Get(NodeDrop::kLinkLocal) == 6; }));
+  EXPECT_EQ(sink_.link_local().size(), 1u) << "any ff02::/16 destination is Babel's";
+  EXPECT_FALSE(tun_->WaitForWritten(1, milliseconds(20)));
+}
+
+TEST_F(RxWorkerTest, MeshLinkAcceptsAnySource) {
+  Publish(/*confirmed=*/true, /*mesh=*/true);
+  StartWorker();
+  const Bytes far = NumberedPacket("10.7.7.7", "10.0.0.2", 1);
+  const Bytes c_address = NumberedPacket("10.0.0.3", "10.0.0.2", 2);
+  const Bytes far6 = NumberedPacket("2001:db8::7", "fd00::2", 3);
+  for (const Bytes& p : {far, c_address, far6}) Send(Seal(p));
+  EXPECT_THAT(Written(3), ::testing::ElementsAre(far, c_address, far6));
+  EXPECT_EQ(drops_.Get(NodeDrop::kSourceNotAllowed), 0u);
+}
+
+TEST_F(RxWorkerTest, StaticPeerStillRejectsAForeignSource) {
+  Publish();
+  StartWorker();
+  Send(Seal(NumberedPacket("10.7.7.7", "10.0.0.2", 1)));
+  Send(Seal(NumberedPacket("10.0.0.3", "10.0.0.2", 2)));
+  const Bytes good = NumberedPacket("fd00::1", "fd00::2", 3);
+  Send(Seal(good));
+  EXPECT_THAT(Written(1), ::testing::ElementsAre(good));
+  ASSERT_TRUE(WaitFor([&] { return drops_.Get(NodeDrop::kSourceNotAllowed) == 2; }));
 }
 
 class RxWorkerVnetTest : public RxWorkerTest {

@@ -14,6 +14,7 @@
 
 #include "base/ip.h"
 #include "node/allowed_ips.h"
+#include "node/forwarding_table.h"
 #include "node/peer_slot.h"
 #include "wireguard/keypair.h"
 
@@ -23,6 +24,10 @@ struct PeerView {
   PeerSlot* slot = nullptr;                     // outlives every snapshot
   std::shared_ptr<wireguard::Keypair> sending;  // null: none valid, stage and ask
   std::optional<Endpoint> endpoint;
+  // Configured without allowed_prefixes: a mesh link, whose inner packets may
+  // carry any source (the routing table decides where they go). Otherwise a
+  // static/WireGuard leaf, held to its allowed_prefixes.
+  bool mesh = false;
 };
 
 struct ReceivingKeypair {
@@ -31,9 +36,15 @@ struct ReceivingKeypair {
 };
 
 struct Snapshot {
-  // Destination/source prefix -> index into `peers`. Shared between
-  // snapshots: it changes only with the configuration.
+  // Source prefix -> index into `peers`: the inbound check of static peers.
+  // Shared between snapshots: it changes only with the configuration.
   std::shared_ptr<const AllowedIps> allowed_ips;
+  // Where packets go (DESIGN.md §2.6). Never null.
+  std::shared_ptr<const ForwardingTable> forwarding;
+  // Source addresses of the ICMP errors the node sends, per family; nullopt:
+  // the node has no address of that family, and sends no such errors.
+  std::optional<IpAddress> icmp_source_v6;
+  std::optional<IpAddress> icmp_source_v4;
   std::vector<PeerView> peers;
   std::unordered_map<uint32_t, ReceivingKeypair> by_receiver_index;
 };

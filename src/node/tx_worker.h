@@ -31,6 +31,9 @@ struct WorkerEnv {
   io::TunDevice& tun;
   io::UdpSocket& udp;
   std::mutex& udp_send_mutex;
+  // Serialises TUN writes (TunDevice::WriteBatch: one thread at a time): the
+  // RX worker's batches and the TX worker's ICMP errors.
+  std::mutex& tun_write_mutex;
   const SnapshotHolder& snapshots;
   ControlSink& sink;
   DropCounters& drops;

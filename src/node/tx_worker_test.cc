@@ -30,6 +30,9 @@ class TxWorkerTest : public ::testing::Test {
     EXPECT_TRUE(table->Insert(*Prefix::Parse("10.0.0.2/32"), 0));
     EXPECT_TRUE(table->Insert(*Prefix::Parse("fd00::2/128"), 0));
     allowed_ips_ = table;
+    forwarding_ =
+        MakeForwardingTable({Route("10.0.0.2/32", ToPeer(0)), Route("fd00::2/128", ToPeer(0)),
+                             Route("10.0.0.1/32", kToLocal), Route("fd00::1/128", kToLocal)});
   }
   ~TxWorkerTest() override { StopWorker(); }
 
@@ -37,6 +40,7 @@ class TxWorkerTest : public ::testing::Test {
   void Publish(bool keypair = true, bool endpoint = true) {
     auto s = std::make_shared<Snapshot>();
     s->allowed_ips = allowed_ips_;
+    s->forwarding = forwarding_;
     PeerView view{&slot_, keypair ? session_.local : nullptr, std::nullopt};
     if (endpoint) view.endpoint = remote_;
     s->peers.push_back(view);
@@ -44,7 +48,7 @@ class TxWorkerTest : public ::testing::Test {
   }
 
   void StartWorker() {
-    WorkerEnv env{clock_, *tun_, *udp_, send_mutex_, snapshots_, sink_, drops_, kMtu};
+    WorkerEnv env{clock_, *tun_, *udp_, send_mutex_, tun_mutex_, snapshots_, sink_, drops_, kMtu};
     worker_ = std::thread([env] { TxWorker(env).Run(); });
   }
   void StopWorker() {
@@ -86,8 +90,10 @@ class TxWorkerTest : public ::testing::Test {
   std::unique_ptr<testing::FakeUdpSocket> peer_;
   SessionPair session_;
   std::shared_ptr<const AllowedIps> allowed_ips_;
+  std::shared_ptr<const ForwardingTable> forwarding_;
   PeerSlot slot_{peer_key_};
   std::mutex send_mutex_;
+  std::mutex tun_mutex_;
   SnapshotHolder snapshots_;
   RecordingSink sink_;
   DropCounters drops_;
