@@ -15,6 +15,13 @@ using testnet::Updates;
 
 constexpr Duration kConverge = seconds(30);
 
+std::optional<RouteInfo> SelectedRoute(const Engine& engine, const Destination& d, Timestamp now) {
+  for (const RouteInfo& r : engine.Routes(now)) {
+    if (r.destination == d && r.selected) return r;
+  }
+  return std::nullopt;
+}
+
 TEST(EngineTest, TwoNodesBecomeNeighboursAndLearnPrefixes) {
   Net net(2);
   const int link = net.Link(0, 1);
@@ -191,6 +198,41 @@ TEST(EngineTest, SilentLinkExpiresNeighbourAndRoutes) {
   EXPECT_FALSE(FibEntry(net[1], a));
   net.Run(seconds(60));  // 16 Hellos missed: the neighbour entry goes
   EXPECT_TRUE(net[1].Neighbours(net.now()).empty());
+}
+
+}  // namespace
+}  // namespace plexus::babel
+
+namespace plexus::babel {
+namespace {
+
+// Node 1's own route to 2's prefix dies; its only other route (through 0,
+// the long way round) is unfeasible against its feasibility distance, so it
+// asks for a new seqno (§3.8.2.1): the request is forwarded to the
+// originator, which bumps its seqno, and the new route arrives with no timer
+// having to fire.
+TEST(EngineTest, StarvationIsResolvedBySeqnoRequest) {
+  Net net(4);  // 0-1-2-3-0
+  net.Link(0, 1);
+  const int l12 = net.Link(1, 2);
+  net.Link(2, 3);
+  net.Link(3, 0);
+  const Destination c = Dest("fd00:2::/64");
+  net[2].AddPrefix(c, net.now());
+  net.Run(kConverge);
+  ASSERT_TRUE(FibEntry(net[1], c));
+  ASSERT_EQ(FibEntry(net[1], c)->metric, Metric(kWiredLinkCost));
+  const uint64_t seqno_requests_before = net[2].stats().requests_received;
+  const Seqno seqno_before = SelectedRoute(net[1], c, net.now())->seqno;
+  net.Cut(l12);
+  net[1].InterfaceDown(net.InterfaceOf(l12, 1), net.now());
+  net[2].InterfaceDown(net.InterfaceOf(l12, 2), net.now());
+  net.Deliver();
+  const std::optional<InstalledRoute> r = FibEntry(net[1], c);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->metric, Metric(3 * kWiredLinkCost));
+  EXPECT_GT(net[2].stats().requests_received, seqno_requests_before);
+  EXPECT_EQ(SelectedRoute(net[1], c, net.now())->seqno, seqno_before.Next());
 }
 
 }  // namespace

@@ -1,0 +1,363 @@
+// Engine tests at the wire: a hand-written neighbour (a "probe") sends
+// crafted packets and reads what the engine answers.
+#include <gtest/gtest.h>
+
+#include "babel/engine.h"
+#include "babel/engine_test_net.h"
+#include "testing/fake_random.h"
+
+namespace plexus::babel {
+namespace {
+
+using std::chrono::seconds;
+using testnet::Dest;
+
+const IpAddress kSelf = *IpAddress::Parse("fe80::1");
+const IpAddress kSelf2 = *IpAddress::Parse("fe80::2");
+const IpAddress kProbe = *IpAddress::Parse("fe80::99");
+const IpAddress kProbe2 = *IpAddress::Parse("fe80::98");
+const RouterId kOther = RouterId::FromUint64(0x77);
+
+struct Received {
+  OutgoingPacket packet;
+  Packet decoded;
+};
+
+class EngineProbeTest : public ::testing::Test {
+ protected:
+  EngineProbeTest() {
+    EngineParams params;
+    params.router_id = RouterId::FromUint64(0x42);
+    engine_ = std::make_unique<Engine>(params, random_, now_);
+    EXPECT_TRUE(engine_->AddInterface(1, kSelf, now_));
+    EXPECT_TRUE(engine_->AddInterface(2, kSelf2, now_));
+  }
+
+  // Sends `tlvs` in one packet from `from` on `interface`; returns what the
+  // engine sent in reaction.
+  std::vector<Received> Send(const std::vector<Tlv>& tlvs, const IpAddress& from = kProbe,
+                             uint32_t interface = 1) {
+    PacketWriter writer(from);
+    for (const Tlv& tlv : tlvs) EXPECT_TRUE(writer.Append(tlv));
+    const Bytes bytes = writer.Finish();
+    engine_->Receive(interface, from, bytes, now_);
+    return Take();
+  }
+
+  std::vector<Received> Take() {
+    std::vector<Received> out;
+    for (OutgoingPacket& p : engine_->TakeOutgoing()) {
+      const IpAddress source = p.interface_id == 1 ? kSelf : kSelf2;
+      Result<Packet> decoded = DecodePacket(p.payload, source);
+      EXPECT_TRUE(decoded.ok());
+      EXPECT_TRUE(decoded->skipped.empty());
+      out.push_back({std::move(p), std::move(*decoded)});
+    }
+    return out;
+  }
+
+  // Makes `from` a neighbour with a finite cost (two Hellos and an IHU).
+  void BecomeNeighbour(const IpAddress& from = kProbe, uint32_t interface = 1) {
+    const IpAddress self = interface == 1 ? kSelf : kSelf2;
+    for (uint16_t i = 0; i < 2; ++i) {
+      Hello hello{0, Seqno(i), Centiseconds(400), std::nullopt};
+      Send({hello, Ihu{Metric(96), Centiseconds(400), self, std::nullopt}}, from, interface);
+    }
+  }
+
+  Update RouteUpdate(const Destination& d, uint16_t seqno, uint16_t metric,
+                     RouterId router = kOther) {
+    Update u;
+    u.prefix = d.prefix;
+    u.source_prefix = d.source_prefix;
+    u.interval = Centiseconds(1600);
+    u.seqno = Seqno(seqno);
+    u.metric = Metric(metric);
+    u.router_id = router;
+    return u;
+  }
+
+  Seqno OwnSeqno(const Destination& d) {
+    for (const RouteInfo& r : engine_->Routes(now_)) {
+      if (r.local && r.destination == d) return r.seqno;
+    }
+    ADD_FAILURE() << "no own prefix";
+    return Seqno();
+  }
+
+  testing::FakeRandom random_{7};
+  Timestamp now_ = Timestamp::FromNanos(int64_t{5'000'000'000'000});
+  std::unique_ptr<Engine> engine_;
+};
+
+std::vector<Update> UpdatesIn(const std::vector<Received>& received,
+                              std::optional<IpAddress> to = std::nullopt, bool multicast = false) {
+  std::vector<Update> out;
+  for (const Received& r : received) {
+    if (multicast ? r.packet.destination.has_value() : r.packet.destination != to) continue;
+    for (const Tlv& tlv : r.decoded.tlvs) {
+      if (const auto* u = std::get_if<Update>(&tlv)) out.push_back(*u);
+    }
+  }
+  return out;
+}
+
+template <typename T>
+std::vector<T> TlvsIn(const std::vector<Received>& received) {
+  std::vector<T> out;
+  for (const Received& r : received) {
+    for (const Tlv& tlv : r.decoded.tlvs) {
+      if (const auto* t = std::get_if<T>(&tlv)) out.push_back(*t);
+    }
+  }
+  return out;
+}
+
+TEST_F(EngineProbeTest, NewInterfaceSendsHelloAndWildcardRequest) {
+  EngineParams params;
+  params.router_id = RouterId::FromUint64(0x43);
+  Engine engine(params, random_, now_);
+  EXPECT_FALSE(engine.AddInterface(1, *IpAddress::Parse("fd00::1"), now_).ok());
+  ASSERT_TRUE(engine.AddInterface(1, kSelf, now_).ok());
+  EXPECT_FALSE(engine.AddInterface(1, kSelf, now_).ok()) << "id in use";
+  std::vector<OutgoingPacket> out = engine.TakeOutgoing();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].destination);
+  const Packet p = *DecodePacket(out[0].payload, kSelf);
+  ASSERT_GE(p.tlvs.size(), 2u);
+  const auto* hello = std::get_if<Hello>(&p.tlvs[0]);
+  ASSERT_NE(hello, nullptr);
+  EXPECT_TRUE(hello->timestamp);
+  EXPECT_EQ(hello->interval, Centiseconds(400));
+  EXPECT_EQ(std::get<RouteRequest>(p.tlvs[1]), RouteRequest{});
+  EXPECT_TRUE(engine.TakeOutgoing().empty());
+}
+
+TEST_F(EngineProbeTest, HelloCarriesIhuWithEchoedTimestamp) {
+  Hello hello{0, Seqno(5), Centiseconds(400), 123456u};
+  Send({hello});
+  now_ = engine_->NextDeadline();
+  engine_->Tick(now_);
+  const std::vector<Received> out = Take();
+  const std::vector<Ihu> ihus = TlvsIn<Ihu>(out);
+  ASSERT_EQ(ihus.size(), 1u);
+  EXPECT_EQ(ihus[0].address, kProbe);
+  ASSERT_TRUE(ihus[0].timestamp);
+  EXPECT_EQ(ihus[0].timestamp->origin, 123456u);
+  EXPECT_EQ(TlvsIn<Hello>(out).size(), 2u) << "one Hello per interface";
+}
+
+TEST_F(EngineProbeTest, WildcardRouteRequestGetsAFullUpdateByUnicast) {
+  engine_->AddPrefix(Dest("fd00:1::/64"), now_);
+  engine_->AddPrefix(Dest("10.1.0.0/16"), now_);
+  engine_->AddPrefix(Dest("::/0", "fd00::/48"), now_);
+  Take();
+  const std::vector<Received> out = Send({RouteRequest{}});
+  const std::vector<Update> updates = UpdatesIn(out, kProbe);
+  ASSERT_EQ(updates.size(), 3u);
+  for (const Update& u : updates) {
+    EXPECT_EQ(u.metric, Metric(0));
+    EXPECT_EQ(u.router_id, engine_->router_id());
+    EXPECT_EQ(u.next_hop, kSelf);
+  }
+  EXPECT_EQ(engine_->stats().requests_received, 1u);
+}
+
+TEST_F(EngineProbeTest, SpecificRouteRequestGetsUpdateOrRetraction) {
+  const Destination own = Dest("fd00:1::/64", "fd00::/48");
+  engine_->AddPrefix(own, now_);
+  Take();
+  std::vector<Update> updates =
+      UpdatesIn(Send({RouteRequest{own.prefix, own.source_prefix}}), kProbe);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].source_prefix, own.source_prefix);
+  EXPECT_FALSE(updates[0].IsRetraction());
+  // The same prefix without the source prefix is another destination.
+  updates = UpdatesIn(Send({RouteRequest{own.prefix, std::nullopt}}), kProbe);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_TRUE(updates[0].IsRetraction());
+}
+
+TEST_F(EngineProbeTest, LearnedRouteIsAnnouncedAndAnswered) {
+  BecomeNeighbour();
+  const Destination d = Dest("fd00:7::/64");
+  const std::vector<Received> out = Send({RouteUpdate(d, 10, 100)});
+  const std::vector<Update> triggered = UpdatesIn(out, std::nullopt, true);
+  ASSERT_EQ(triggered.size(), 2u) << "a triggered update on both interfaces";
+  EXPECT_EQ(triggered[0].metric, Metric(196));
+  EXPECT_EQ(triggered[0].router_id, kOther);
+  ASSERT_EQ(engine_->Fib().size(), 1u);
+  EXPECT_EQ(engine_->Fib()[0].next_hop, kProbe);
+  EXPECT_EQ(engine_->Fib()[0].interface_id, 1u);
+  const std::vector<Update> answer =
+      UpdatesIn(Send({RouteRequest{d.prefix, std::nullopt}}), kProbe);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(answer[0].seqno, Seqno(10));
+}
+
+TEST_F(EngineProbeTest, UpdatesWithOurRouterIdAreIgnored) {
+  BecomeNeighbour();
+  Send({RouteUpdate(Dest("fd00:7::/64"), 10, 100, engine_->router_id())});
+  EXPECT_TRUE(engine_->Fib().empty());
+}
+
+// RFC 8966 §3.8.1.2 for a Seqno Request naming one of our own prefixes.
+TEST_F(EngineProbeTest, SeqnoRequestForOwnPrefix) {
+  struct Case {
+    const char* name;
+    bool our_router_id;
+    int delta;       // requested seqno - our seqno
+    bool bumped;     // our seqno goes up by exactly one
+    bool multicast;  // the answer goes to every neighbour
+  };
+  const Case cases[] = {
+      {"newer", true, 1, true, true},
+      {"much newer: still by one", true, 100, true, true},
+      {"equal", true, 0, false, false},
+      {"older", true, -1, false, false},
+      {"other router-id", false, 1, false, false},
+  };
+  const Destination own = Dest("fd00:1::/64");
+  engine_->AddPrefix(own, now_);
+  Take();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Seqno before = OwnSeqno(own);
+    SeqnoRequest request{own.prefix, std::nullopt, before.Plus(static_cast<uint16_t>(c.delta)), 10,
+                         c.our_router_id ? engine_->router_id() : kOther};
+    const std::vector<Received> out = Send({request});
+    EXPECT_EQ(OwnSeqno(own), c.bumped ? before.Next() : before);
+    const std::vector<Update> updates = UpdatesIn(out, kProbe, c.multicast);
+    ASSERT_FALSE(updates.empty());
+    EXPECT_EQ(updates[0].prefix, own.prefix);
+    EXPECT_EQ(updates[0].seqno, OwnSeqno(own));
+  }
+}
+
+TEST_F(EngineProbeTest, SeqnoRequestIsAnsweredByASelectedRouteThatSatisfiesIt) {
+  BecomeNeighbour();
+  const Destination d = Dest("fd00:7::/64");
+  Send({RouteUpdate(d, 10, 100)});
+  BecomeNeighbour(kProbe2, 2);
+  // Asking for seqno 10 (or older) of kOther: our route satisfies it.
+  const std::vector<Received> out =
+      Send({SeqnoRequest{d.prefix, std::nullopt, Seqno(10), 5, kOther}}, kProbe2, 2);
+  const std::vector<Update> updates = UpdatesIn(out, kProbe2);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].seqno, Seqno(10));
+  EXPECT_TRUE(TlvsIn<SeqnoRequest>(out).empty());
+}
+
+TEST_F(EngineProbeTest, SeqnoRequestIsForwardedOnceAndTheAnswerReturns) {
+  BecomeNeighbour();
+  BecomeNeighbour(kProbe2, 2);
+  const Destination d = Dest("fd00:7::/64");
+  Send({RouteUpdate(d, 10, 100)});
+  const SeqnoRequest request{d.prefix, std::nullopt, Seqno(11), 5, kOther};
+  std::vector<Received> out = Send({request}, kProbe2, 2);
+  std::vector<SeqnoRequest> forwarded = TlvsIn<SeqnoRequest>(out);
+  ASSERT_EQ(forwarded.size(), 1u);
+  EXPECT_EQ(out[0].packet.destination, kProbe) << "unicast along the selected route";
+  EXPECT_EQ(forwarded[0].hop_count, 4);
+  EXPECT_TRUE(TlvsIn<SeqnoRequest>(Send({request}, kProbe2, 2)).empty()) << "duplicate";
+  // The originator's new seqno arrives: the requester gets it.
+  out = Send({RouteUpdate(d, 11, 100)});
+  const std::vector<Update> to_requester = UpdatesIn(out, kProbe2);
+  ASSERT_EQ(to_requester.size(), 1u);
+  EXPECT_EQ(to_requester[0].seqno, Seqno(11));
+}
+
+TEST_F(EngineProbeTest, SeqnoRequestWithHopCountOneIsNotForwarded) {
+  BecomeNeighbour();
+  BecomeNeighbour(kProbe2, 2);
+  const Destination d = Dest("fd00:7::/64");
+  Send({RouteUpdate(d, 10, 100)});
+  const std::vector<Received> out =
+      Send({SeqnoRequest{d.prefix, std::nullopt, Seqno(11), 1, kOther}}, kProbe2, 2);
+  EXPECT_TRUE(TlvsIn<SeqnoRequest>(out).empty());
+}
+
+TEST_F(EngineProbeTest, RemovedInterfaceFlushesItsRoutes) {
+  BecomeNeighbour();
+  Send({RouteUpdate(Dest("fd00:7::/64"), 10, 100)});
+  ASSERT_EQ(engine_->Fib().size(), 1u);
+  const uint64_t version = engine_->fib_version();
+  engine_->RemoveInterface(1, now_);
+  EXPECT_TRUE(engine_->Fib().empty());
+  EXPECT_NE(engine_->fib_version(), version);
+  const std::vector<Update> retractions = UpdatesIn(Take(), std::nullopt, true);
+  ASSERT_EQ(retractions.size(), 1u);
+  EXPECT_TRUE(retractions[0].IsRetraction());
+  EXPECT_TRUE(engine_->Neighbours(now_).empty());
+  engine_->Receive(1, kProbe, PacketWriter(kProbe).Finish(), now_);
+  EXPECT_EQ(engine_->stats().unknown_interface, 1u);
+}
+
+TEST_F(EngineProbeTest, FullUpdateOfManyRoutesIsPacked) {
+  for (int i = 0; i < 1000; ++i) {
+    const std::string p =
+        "fd00:" + std::to_string(i / 100) + ":" + std::to_string(i % 100) + "::/64";
+    engine_->AddPrefix(Dest(p.c_str()), now_);
+  }
+  Take();
+  const std::vector<Received> out = Send({RouteRequest{}});
+  size_t updates = 0;
+  for (const Received& r : out) {
+    EXPECT_LE(r.packet.payload.size(), kMaxPacketSize);
+    updates += UpdatesIn({r}, kProbe).size();
+  }
+  EXPECT_EQ(updates, 1000u);
+  EXPECT_LE(out.size(), 20u) << "many Updates per packet";
+}
+
+TEST_F(EngineProbeTest, MalformedPacketsAreCountedNeverFatal) {
+  const std::vector<Bytes> bad = {
+      {},
+      {std::byte{42}},
+      {std::byte{43}, std::byte{2}, std::byte{0}, std::byte{0}},
+      {std::byte{42}, std::byte{3}, std::byte{0}, std::byte{0}},
+      {std::byte{42}, std::byte{2}, std::byte{0}, std::byte{9}},
+  };
+  for (const Bytes& b : bad) engine_->Receive(1, kProbe, b, now_);
+  EXPECT_EQ(engine_->stats().malformed_packets, bad.size());
+  // A bad TLV is skipped, the rest of the packet is used.
+  Bytes packet = PacketWriter(kProbe).Finish();
+  const Bytes unknown = {std::byte{200}, std::byte{1}, std::byte{0}};
+  packet.insert(packet.end(), unknown.begin(), unknown.end());
+  packet[3] = std::byte{3};
+  engine_->Receive(1, kProbe, packet, now_);
+  EXPECT_EQ(engine_->stats().skipped_tlvs, 1u);
+}
+
+TEST_F(EngineProbeTest, RandomAndMutatedPacketsNeverCrash) {
+  BecomeNeighbour();
+  engine_->AddPrefix(Dest("fd00:1::/64"), now_);
+  PacketWriter writer(kProbe);
+  ASSERT_TRUE(writer.Append(Hello{0, Seqno(2), Centiseconds(400), 1u}));
+  ASSERT_TRUE(writer.Append(Ihu{Metric(96), Centiseconds(400), kSelf, IhuTimestamp{1, 2}}));
+  ASSERT_TRUE(writer.Append(RouteUpdate(Dest("10.0.0.0/8"), 1, 10)));
+  ASSERT_TRUE(writer.Append(RouteUpdate(Dest("fd00:9::/64", "fd00::/48"), 1, 10)));
+  ASSERT_TRUE(writer.Append(SeqnoRequest{*Prefix::Parse("fd00:1::/64"), {}, Seqno(1), 3, kOther}));
+  ASSERT_TRUE(writer.Append(RouteRequest{}));
+  const Bytes valid = writer.Finish();
+  testing::FakeRandom random(99);
+  for (int i = 0; i < 5000; ++i) {
+    Bytes packet = valid;
+    const int flips = 1 + static_cast<int>(random.Uniform(4));
+    for (int f = 0; f < flips; ++f) {
+      packet[random.Uniform(static_cast<uint32_t>(packet.size()))] =
+          static_cast<std::byte>(random.Uniform(256));
+    }
+    if (i % 7 == 0) packet.resize(random.Uniform(static_cast<uint32_t>(packet.size())));
+    engine_->Receive(1 + random.Uniform(2), kProbe, packet, now_);
+    if (i % 100 == 0) {
+      now_ = now_ + seconds(1);
+      engine_->Tick(now_);
+    }
+    Take();
+  }
+  EXPECT_GT(engine_->stats().malformed_packets + engine_->stats().skipped_tlvs, 0u);
+}
+
+}  // namespace
+}  // namespace plexus::babel
