@@ -1,0 +1,53 @@
+#include "testing/sim/babel_node.h"
+
+namespace plexus::sim {
+
+Status BabelNode::AddInterface(uint32_t id, const IpAddress& link_local, Timestamp now) {
+  return engine_.AddInterface(id, link_local, now);
+}
+
+void BabelNode::AddPrefix(const babel::Destination& destination, Timestamp now) {
+  engine_.AddPrefix(destination, now);
+}
+
+void BabelNode::InterfaceDown(uint32_t id, Timestamp now) {
+  engine_.InterfaceDown(id, now);
+}
+
+void BabelNode::InterfaceUp(uint32_t id, Timestamp now) {
+  engine_.InterfaceUp(id, now);
+}
+
+void BabelNode::Receive(uint32_t id, const IpAddress& source, ByteSpan packet, Timestamp now) {
+  engine_.Receive(id, source, packet, now);
+}
+
+void BabelNode::Tick(Timestamp now) {
+  engine_.Tick(now);
+}
+
+Timestamp BabelNode::NextDeadline() const {
+  return engine_.NextDeadline();
+}
+
+std::vector<babel::OutgoingPacket> BabelNode::TakeOutgoing() {
+  return engine_.TakeOutgoing();
+}
+
+std::vector<babel::InstalledRoute> BabelNode::Fib() const {
+  return engine_.Fib();
+}
+
+uint64_t BabelNode::fib_version() const {
+  return engine_.fib_version();
+}
+
+ProtocolFactory BabelFactory(babel::EngineParams params) {
+  return [params](int node, Random& random, Timestamp now) {
+    babel::EngineParams p = params;
+    p.router_id = babel::RouterId::FromUint64(static_cast<uint64_t>(node) + 1);
+    return std::make_unique<BabelNode>(p, random, now);
+  };
+}
+
+}  // namespace plexus::sim

@@ -1,0 +1,4 @@
+// Placeholder; the simulator benchmark follows.
+int main() {
+  return 0;
+}
