@@ -29,6 +29,9 @@ constexpr std::array<std::string_view, 7> kInterfaceKeys = {
     "private_key", "private_key_file", "listen_port", "tun", "addresses", "mtu", "control_socket"};
 constexpr std::array<std::string_view, 5> kPeerKeys = {"public_key", "endpoint", "allowed_prefixes",
                                                        "persistent_keepalive", "preshared_key"};
+constexpr std::array<std::string_view, 9> kBabelKeys = {
+    "hello_interval",  "update_interval", "link_quality",        "rtt_min",     "rtt_max",
+    "max_rtt_penalty", "announce",        "link_probe_interval", "link_timeout"};
 constexpr size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
 constexpr size_t kMaxKeyFileBytes = 4096;
 
@@ -165,6 +168,8 @@ class ConfigParser {
                                          int64_t hi) const;
   Result<std::optional<std::string>> String(const Section& s, std::string_view key) const;
   Result<std::vector<Prefix>> Prefixes(const Section& s, std::string_view key) const;
+  Result<std::optional<double>> Seconds(const Section& s, std::string_view key, double lo,
+                                        double hi) const;
   std::string Resolve(std::string_view file) const;
 
   Result<InterfaceConfig> Interface(const toml::table& root) const;
@@ -178,6 +183,10 @@ class ConfigParser {
   Status PeerEndpoint(const Section& s, PeerConfig& out) const;
   Status CheckPeerSet(const std::vector<ParsedPeer>& peers, const crypto::PublicKey& own) const;
   Status CheckOverlap(const ParsedPeer& a, const ParsedPeer& b) const;
+
+  Result<BabelConfig> Babel(const toml::table& root) const;
+  Status BabelIntervals(const Section& s, BabelConfig& out) const;
+  Status BabelCosts(const Section& s, BabelConfig& out) const;
 
   std::string path_;
 };
@@ -201,9 +210,12 @@ Status ConfigParser::CheckRoot(const toml::table& root) const {
     if (key == "peer" && !value.is_array_of_tables()) {
       return MakeError("{}:{}: peer: must be an array of tables, written [[peer]]", path_, line);
     }
-    if (key != "interface" && key != "peer") {
-      return MakeError("{}:{}: {}: unknown key (expected [interface] or [[peer]])", path_, line,
-                       key.str());
+    if (key == "babel" && !value.is_table()) {
+      return MakeError("{}:{}: babel: must be a table, written [babel]", path_, line);
+    }
+    if (key != "interface" && key != "peer" && key != "babel") {
+      return MakeError("{}:{}: {}: unknown key (expected [interface], [[peer]] or [babel])", path_,
+                       line, key.str());
     }
   }
   return Ok();
@@ -260,6 +272,21 @@ Result<std::vector<Prefix>> ConfigParser::Prefixes(const Section& s, std::string
     out.push_back(*prefix);
   }
   return out;
+}
+
+Result<std::optional<double>> ConfigParser::Seconds(const Section& s, std::string_view key,
+                                                    double lo, double hi) const {
+  const toml::node* n = s.table.get(key);
+  if (n == nullptr) return std::optional<double>();
+  std::optional<double> value;
+  if (const auto* i = n->as_integer()) value = static_cast<double>(i->get());
+  if (const auto* f = n->as_floating_point()) value = f->get();
+  if (!value)
+    return AtKey(s, key, fmt::format("expected a number of seconds, got {}", TypeName(*n)));
+  if (!(*value >= lo && *value <= hi)) {
+    return AtKey(s, key, fmt::format("{} is out of range {}..{} seconds", *value, lo, hi));
+  }
+  return value;
 }
 
 std::string ConfigParser::Resolve(std::string_view file) const {
@@ -431,6 +458,66 @@ Status ConfigParser::CheckOverlap(const ParsedPeer& a, const ParsedPeer& b) cons
   return Ok();
 }
 
+Result<BabelConfig> ConfigParser::Babel(const toml::table& root) const {
+  BabelConfig out;
+  const toml::table* table = root["babel"].as_table();
+  if (table == nullptr) return out;
+  Section s{*table, "[babel]"};
+  if (Status st = CheckKnownKeys(s, kBabelKeys); !st) return st.error();
+  if (Status st = BabelIntervals(s, out); !st) return st.error();
+  if (Status st = BabelCosts(s, out); !st) return st.error();
+  auto announce = Prefixes(s, "announce");
+  if (!announce) return announce.error();
+  for (const Prefix& p : *announce) out.announce.push_back(p.Network());
+  return out;
+}
+
+Status ConfigParser::BabelIntervals(const Section& s, BabelConfig& out) const {
+  auto hello = Seconds(s, "hello_interval", 0.05, 60);
+  if (!hello) return hello.error();
+  if (*hello) out.hello_interval_s = **hello;
+  auto update = Seconds(s, "update_interval", 0.05, 600);
+  if (!update) return update.error();
+  out.update_interval_s = *update;
+  auto probe = Seconds(s, "link_probe_interval", 0.01, 60);
+  if (!probe) return probe.error();
+  if (*probe) out.link_probe_interval_s = **probe;
+  auto timeout = Seconds(s, "link_timeout", 0.02, 600);
+  if (!timeout) return timeout.error();
+  if (*timeout) out.link_timeout_s = **timeout;
+  if (out.link_timeout_s <= out.link_probe_interval_s) {
+    return AtKey(s, "link_timeout",
+                 fmt::format("{} s must be longer than link_probe_interval ({} s)",
+                             out.link_timeout_s, out.link_probe_interval_s));
+  }
+  return Ok();
+}
+
+Status ConfigParser::BabelCosts(const Section& s, BabelConfig& out) const {
+  auto quality = String(s, "link_quality");
+  if (!quality) return quality.error();
+  if (*quality && **quality != "etx" && **quality != "two-out-of-three") {
+    return AtKey(s, "link_quality",
+                 fmt::format("\"{}\": expected \"etx\" or \"two-out-of-three\"", **quality));
+  }
+  if (*quality) out.etx = **quality == "etx";
+  auto rtt_min = Integer(s, "rtt_min", 0, 60000);
+  if (!rtt_min) return rtt_min.error();
+  if (*rtt_min) out.rtt_min_ms = static_cast<int>(**rtt_min);
+  auto rtt_max = Integer(s, "rtt_max", 1, 60000);
+  if (!rtt_max) return rtt_max.error();
+  if (*rtt_max) out.rtt_max_ms = static_cast<int>(**rtt_max);
+  if (out.rtt_max_ms <= out.rtt_min_ms) {
+    return AtKey(s, *rtt_max ? "rtt_max" : "rtt_min",
+                 fmt::format("rtt_max ({} ms) must be greater than rtt_min ({} ms)", out.rtt_max_ms,
+                             out.rtt_min_ms));
+  }
+  auto penalty = Integer(s, "max_rtt_penalty", 0, 65534);
+  if (!penalty) return penalty.error();
+  if (*penalty) out.max_rtt_penalty = static_cast<int>(**penalty);
+  return Ok();
+}
+
 Result<Config> ConfigParser::Parse(std::string_view text) const {
   toml::table root;
   try {
@@ -450,6 +537,9 @@ Result<Config> ConfigParser::Parse(std::string_view text) const {
   Status st = CheckPeerSet(*peers, config.interface.private_key.Public());
   if (!st) return st.error();
   for (ParsedPeer& p : *peers) config.peers.push_back(std::move(p.config));
+  auto babel = Babel(root);
+  if (!babel) return babel.error();
+  config.babel = std::move(*babel);
   return config;
 }
 

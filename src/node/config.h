@@ -16,6 +16,22 @@
 //   persistent_keepalive = 25       # optional, seconds, 0 = off
 //   preshared_key = "<base64>"      # optional, as wg(8)'s PresharedKey
 //
+//   [babel]                         # optional; routing over mesh peers
+//   hello_interval = 1.0            # seconds, 0.05..60 (RFC 8966 Hello interval)
+//   update_interval = 4.0           # seconds; default 4 x hello_interval
+//   link_quality = "etx"            # "etx" (measures loss) or "two-out-of-three"
+//   rtt_min = 10                    # ms: RTT at and below which the RTT cost is 0
+//   rtt_max = 120                   # ms: RTT at and above which it is max_rtt_penalty
+//   max_rtt_penalty = 96            # 0 disables RTT-based costs
+//   announce = ["fd00:1:0:5::/64"]  # extra prefixes this node originates
+//   link_probe_interval = 0.15      # seconds between liveness probes on an idle mesh link
+//   link_timeout = 0.6              # seconds of silence after which a mesh link is down
+//
+// A [[peer]] without allowed_prefixes is a mesh link: Babel runs over it and
+// routes decide what it carries. A peer with allowed_prefixes is a static
+// leaf (a plain WireGuard peer): its prefixes route to it and are announced
+// into the mesh by this node.
+//
 // Every error names the file, the line and the key:
 //   node.toml:7: [[peer]] #2 public_key: not a base64 32-byte key
 // Unknown keys are errors, so a typo is never silently ignored. As in
@@ -66,10 +82,23 @@ struct PeerConfig {
   std::optional<crypto::Secret<crypto::kKeySize>> preshared_key;
 };
 
+struct BabelConfig {
+  double hello_interval_s = 1.0;
+  std::optional<double> update_interval_s;  // default: 4 x hello_interval_s
+  bool etx = true;                          // false: 2-out-of-3
+  int rtt_min_ms = 10;
+  int rtt_max_ms = 120;
+  int max_rtt_penalty = 96;
+  std::vector<Prefix> announce;  // stored as networks
+  double link_probe_interval_s = 0.15;
+  double link_timeout_s = 0.6;
+};
+
 // Move-only (it holds secrets).
 struct Config {
   InterfaceConfig interface;
   std::vector<PeerConfig> peers;
+  BabelConfig babel;
   std::string path;  // the file it was read from, as given
 };
 

@@ -106,6 +106,37 @@ TEST(ConfigTest, AppliesDefaults) {
   EXPECT_EQ(config->peers[0].persistent_keepalive, 0);
 }
 
+TEST(ConfigTest, ParsesBabelSection) {
+  auto config = ParseConfig(Interface() + Peer(2) +
+                                "[babel]\nhello_interval = 0.5\nupdate_interval = 2\n"
+                                "link_quality = \"two-out-of-three\"\nrtt_min = 5\nrtt_max = 50\n"
+                                "max_rtt_penalty = 200\nannounce = [\"fd00:9::1/64\"]\n"
+                                "link_probe_interval = 0.1\nlink_timeout = 0.4\n",
+                            "node.toml");
+  ASSERT_TRUE(config) << config.error().message();
+  const BabelConfig& b = config->babel;
+  EXPECT_EQ(b.hello_interval_s, 0.5);
+  EXPECT_EQ(b.update_interval_s, 2.0);
+  EXPECT_FALSE(b.etx);
+  EXPECT_EQ(b.rtt_min_ms, 5);
+  EXPECT_EQ(b.rtt_max_ms, 50);
+  EXPECT_EQ(b.max_rtt_penalty, 200);
+  ASSERT_EQ(b.announce.size(), 1u);
+  EXPECT_EQ(b.announce[0].ToString(), "fd00:9::/64");
+  EXPECT_EQ(b.link_probe_interval_s, 0.1);
+  EXPECT_EQ(b.link_timeout_s, 0.4);
+  EXPECT_TRUE(config->peers[0].allowed_prefixes.empty());  // a mesh peer
+}
+
+TEST(ConfigTest, BabelDefaults) {
+  auto config = ParseConfig(Interface(), "node.toml");
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->babel.hello_interval_s, 1.0);
+  EXPECT_FALSE(config->babel.update_interval_s.has_value());
+  EXPECT_TRUE(config->babel.etx);
+  EXPECT_TRUE(config->babel.announce.empty());
+}
+
 TEST(ConfigTest, DefaultSocketFollowsTunName) {
   auto config = ParseConfig(Interface("tun = \"wg7\"\n"), "node.toml");
   ASSERT_TRUE(config) << config.error().message();
@@ -214,6 +245,21 @@ std::vector<BadConfig> BadConfigs() {
        Interface() + Peer(2, "allowed_prefixes = [\"fd00:1::2/128\"]\n") +
            Peer(3, "allowed_prefixes = [\"fd00::/16\"]\n"),
        "node.toml:10: [[peer]] #2 allowed_prefixes: fd00::/16 overlaps fd00:1::2/128"},
+      {"BabelNotTable", "babel = 3\n" + Interface(), "node.toml:1: babel: must be a table"},
+      {"BabelUnknownKey", Interface() + "[babel]\nhello = 1\n",
+       "node.toml:4: [babel] hello: unknown key"},
+      {"BabelHelloType", Interface() + "[babel]\nhello_interval = \"1s\"\n",
+       "node.toml:4: [babel] hello_interval: expected a number of seconds, got a string"},
+      {"BabelHelloRange", Interface() + "[babel]\nhello_interval = 0.001\n",
+       "node.toml:4: [babel] hello_interval: 0.001 is out of range"},
+      {"BabelQuality", Interface() + "[babel]\nlink_quality = \"wifi\"\n",
+       "node.toml:4: [babel] link_quality: \"wifi\": expected"},
+      {"BabelRttOrder", Interface() + "[babel]\nrtt_min = 50\nrtt_max = 20\n",
+       "node.toml:5: [babel] rtt_max: rtt_max (20 ms) must be greater than rtt_min (50 ms)"},
+      {"BabelTimeoutShort", Interface() + "[babel]\nlink_probe_interval = 1\nlink_timeout = 0.5\n",
+       "node.toml:5: [babel] link_timeout: 0.5 s must be longer"},
+      {"BabelAnnounce", Interface() + "[babel]\nannounce = [\"fd00::/129\"]\n",
+       "node.toml:4: [babel] announce: prefix length 129"},
   };
 }
 

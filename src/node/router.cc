@@ -1,0 +1,110 @@
+#include "node/router.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "babel/constants.h"
+#include "base/log.h"
+#include "node/link_local_udp.h"
+
+namespace plexus::node {
+
+namespace {
+
+Duration Seconds(double s) {
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
+}
+
+babel::InterfaceParams InterfaceParamsFrom(const BabelConfig& babel) {
+  babel::InterfaceParams p;
+  p.hello_interval = Seconds(babel.hello_interval_s);
+  p.update_interval = Seconds(babel.update_interval_s.value_or(4 * babel.hello_interval_s));
+  p.link.cost.quality = babel.etx ? babel::LinkQuality::kEtx : babel::LinkQuality::kTwoOutOfThree;
+  p.link.rtt.rtt_min = std::chrono::milliseconds(babel.rtt_min_ms);
+  p.link.rtt.rtt_max = std::chrono::milliseconds(babel.rtt_max_ms);
+  p.link.rtt.max_rtt_penalty = static_cast<uint16_t>(babel.max_rtt_penalty);
+  return p;
+}
+
+IpAddress MulticastGroup() {
+  return *IpAddress::Parse(babel::kMulticastGroupV6);
+}
+
+}  // namespace
+
+RouterParams MakeRouterParams(const BabelConfig& babel, const crypto::PublicKey& key) {
+  RouterParams p;
+  p.link_local = LinkLocalAddress(key);
+  p.engine.router_id = babel::RouterId::FromBytes(p.link_local.bytes().subspan(8, 8));
+  p.engine.interface = InterfaceParamsFrom(babel);
+  p.liveness.probe_interval = Seconds(babel.link_probe_interval_s);
+  p.liveness.timeout = Seconds(babel.link_timeout_s);
+  return p;
+}
+
+Router::Router(const RouterParams& params, Random& random, Timestamp now)
+    : link_local_(params.link_local),
+      engine_(params.engine, random, now),
+      liveness_(params.liveness) {}
+
+void Router::AddLink(uint32_t link, Timestamp now) {
+  if (Status s = engine_.AddInterface(link, link_local_, now); !s) {
+    PLEXUS_LOG_ERROR("babel: link {}: {}", link, s.error().message());
+    return;
+  }
+  liveness_.AddLink(link, now);
+}
+
+void Router::AddPrefix(const Prefix& prefix, Timestamp now) {
+  engine_.AddPrefix({prefix.Network(), std::nullopt}, now);
+}
+
+Status Router::Receive(uint32_t link, ByteSpan packet, Timestamp now) {
+  Result<LinkLocalUdp> udp = ParseLinkLocalUdp(packet);
+  if (!udp) {
+    ++counters_.malformed;
+    return udp.error();
+  }
+  if (udp->destination_port != babel::kUdpPort) {
+    ++counters_.wrong_port;
+    return MakeError("UDP port {} is not Babel's", udp->destination_port);
+  }
+  engine_.Receive(link, udp->source, udp->payload, now);
+  return Ok();
+}
+
+void Router::TransportReceived(uint32_t link, Timestamp now) {
+  if (liveness_.OnReceived(link, now)) engine_.InterfaceUp(link, now);
+}
+
+void Router::TransportSent(uint32_t link, Timestamp now) {
+  liveness_.OnSent(link, now);
+}
+
+void Router::Tick(Timestamp now) {
+  LivenessEvents events = liveness_.Tick(now);
+  for (uint32_t link : events.down) {
+    ++counters_.links_went_down;
+    PLEXUS_LOG_INFO("babel: link {} went silent: down", link);
+    engine_.InterfaceDown(link, now);
+  }
+  probes_.insert(probes_.end(), events.probe.begin(), events.probe.end());
+  engine_.Tick(now);
+}
+
+Timestamp Router::NextDeadline() const {
+  return std::min(engine_.NextDeadline(), liveness_.NextDeadline());
+}
+
+RouterOutput Router::TakeOutput() {
+  RouterOutput out;
+  out.probes.swap(probes_);
+  for (babel::OutgoingPacket& p : engine_.TakeOutgoing()) {
+    const IpAddress destination = p.destination.value_or(MulticastGroup());
+    out.packets.push_back(
+        {p.interface_id, BuildLinkLocalUdp(link_local_, destination, babel::kUdpPort, p.payload)});
+  }
+  return out;
+}
+
+}  // namespace plexus::node
