@@ -143,6 +143,20 @@ TEST(NeighbourTableTest, NeighboursAreKeyedByInterfaceAndAddress) {
   EXPECT_EQ(table.size(), 3u);
 }
 
+TEST(NeighbourTableTest, KeysListsNeighboursPerInterface) {
+  NeighbourTable table;
+  (void)table.OnHello(Key(2), Hello(1), kT0);
+  (void)table.OnHello({1, *IpAddress::Parse("fe80::2")}, Hello(1), kT0);
+  (void)table.OnHello(Key(1), Hello(1), kT0);
+  (void)table.OnHello(Key(3), Hello(1), kT0);
+  const NeighbourKey second{1, *IpAddress::Parse("fe80::2")};
+  EXPECT_EQ(table.Keys(), (std::vector<NeighbourKey>{Key(1), second, Key(2), Key(3)}));
+  EXPECT_EQ(table.Keys(1), (std::vector<NeighbourKey>{Key(1), second}));
+  EXPECT_EQ(table.Keys(2), (std::vector<NeighbourKey>{Key(2)}));
+  EXPECT_TRUE(table.Keys(4).empty());
+  EXPECT_TRUE(table.Keys(0).empty());
+}
+
 TEST(NeighbourTableTest, RttCostIsAddedToLinkCost) {
   NeighbourTable table = UpTable();
   const Timestamp now = kT0 + seconds(6);
