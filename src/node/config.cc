@@ -25,8 +25,9 @@
 namespace plexus::node {
 namespace {
 
-constexpr std::array<std::string_view, 7> kInterfaceKeys = {
-    "private_key", "private_key_file", "listen_port", "tun", "addresses", "mtu", "control_socket"};
+constexpr std::array<std::string_view, 8> kInterfaceKeys = {
+    "private_key", "private_key_file", "listen_port",    "tun",
+    "addresses",   "networks",         "control_socket", "mtu"};
 constexpr std::array<std::string_view, 5> kPeerKeys = {"public_key", "endpoint", "allowed_prefixes",
                                                        "persistent_keepalive", "preshared_key"};
 constexpr std::array<std::string_view, 9> kBabelKeys = {
@@ -309,6 +310,9 @@ Result<InterfaceConfig> ConfigParser::Interface(const toml::table& root) const {
   auto addresses = Prefixes(s, "addresses");
   if (!addresses) return addresses.error();
   out.addresses = std::move(*addresses);
+  auto networks = Prefixes(s, "networks");
+  if (!networks) return networks.error();
+  for (const Prefix& p : *networks) out.networks.push_back(p.Network());
   return out;
 }
 

@@ -6,6 +6,9 @@
 //   listen_port = 51820             # optional, default 51820; 0 = ephemeral
 //   tun = "plx0"                    # optional, default "plx0"
 //   addresses = ["fd00:1::1/64", "10.0.0.1/24"]   # optional
+//   networks = ["fd00:1::/48", "10.0.0.0/16"]     # optional: the overlay's prefixes;
+//                                   # destinations inside them without a route are
+//                                   # unreachable (ICMP at once, never another route)
 //   mtu = 1420                      # optional, default 1420, 1280..9000
 //   control_socket = "/run/plexus/plx0.sock"      # optional, default /run/plexus/<tun>.sock
 //
@@ -70,6 +73,7 @@ struct InterfaceConfig {
   uint16_t listen_port = kDefaultListenPort;  // 0 = let the kernel choose
   std::string tun{kDefaultTunName};
   std::vector<Prefix> addresses;  // host bits kept: "fd00:1::1/64"
+  std::vector<Prefix> networks;   // stored as networks
   int mtu = kDefaultMtu;
   std::string control_socket;  // always set after parsing
 };

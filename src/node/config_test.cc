@@ -128,6 +128,15 @@ TEST(ConfigTest, ParsesBabelSection) {
   EXPECT_TRUE(config->peers[0].allowed_prefixes.empty());  // a mesh peer
 }
 
+TEST(ConfigTest, ParsesNetworks) {
+  auto config =
+      ParseConfig(Interface("networks = [\"fd00:1::5/48\", \"10.42.0.0/16\"]\n"), "node.toml");
+  ASSERT_TRUE(config) << config.error().message();
+  ASSERT_EQ(config->interface.networks.size(), 2u);
+  EXPECT_EQ(config->interface.networks[0].ToString(), "fd00:1::/48");
+  EXPECT_EQ(config->interface.networks[1].ToString(), "10.42.0.0/16");
+}
+
 TEST(ConfigTest, BabelDefaults) {
   auto config = ParseConfig(Interface(), "node.toml");
   ASSERT_TRUE(config) << config.error().message();

@@ -46,7 +46,8 @@ Node::Node(const Config& config, NodeIo io)
       mtu_(static_cast<size_t>(config.interface.mtu)),
       control_socket_(config.interface.control_socket),
       device_(std::make_unique<wireguard::Device>(config.interface.private_key.Clone(), random_,
-                                                  clock_, mtu_)) {}
+                                                  clock_, mtu_)),
+      kernel_routes_(std::move(io.routes)) {}
 
 Node::~Node() {
   Stop();
@@ -55,6 +56,7 @@ Node::~Node() {
 Result<std::unique_ptr<Node>> Node::Create(const Config& config, NodeIo io) {
   std::unique_ptr<Node> node(new Node(config, std::move(io)));
   if (Status added = node->AddPeers(config); !added) return added.error();
+  node->StartRouter(config, node->clock_.Now());
   node->Publish();
   return node;
 }
@@ -71,6 +73,8 @@ Status Node::AddPeers(const Config& config) {
       if (!inserted) return inserted.error();
     }
     slots_.push_back(std::make_unique<PeerSlot>(p.public_key));
+    peer_index_[p.public_key] = index;
+    peer_mesh_.push_back(p.allowed_prefixes.empty());
     peer_prefixes_.push_back(p.allowed_prefixes);
     peer_keepalive_.push_back(p.persistent_keepalive);
   }
@@ -83,8 +87,10 @@ Status Node::Start() {
                 *this,  drops_, mtu_};
   workers_.emplace_back([env] { TxWorker(env).Run(); });
   workers_.emplace_back([env] { RxWorker(env).Run(); });
-  // Persistent keepalives and handshakes to peers with endpoints start now.
+  // Persistent keepalives and handshakes to peers with endpoints start now,
+  // and Babel's first Hellos and Route Requests.
   Apply(device_->Tick(clock_.Now()));
+  DriveRouter(clock_.Now());
   if (control_socket_.empty()) return Ok();
   auto server = ControlServer::Start(control_socket_, [this](const nlohmann::json& request) {
     auto done = std::make_shared<std::promise<nlohmann::json>>();
@@ -140,14 +146,21 @@ void Node::PacketQueued(uint32_t peer) {
 
 void Node::TransportSent(std::shared_ptr<wireguard::Keypair> keypair, size_t bytes) {
   loop_.Post([this, keypair = std::move(keypair), bytes] {
-    Apply(device_->TransportSent(*keypair, bytes, bytes, clock_.Now()));
+    const Timestamp now = clock_.Now();
+    if (std::optional<uint32_t> peer = IndexOf(keypair->peer())) router_->TransportSent(*peer, now);
+    Apply(device_->TransportSent(*keypair, bytes, bytes, now));
   });
 }
 
 void Node::TransportReceived(std::shared_ptr<wireguard::Keypair> keypair, const Endpoint& from,
                              size_t bytes) {
   loop_.Post([this, keypair = std::move(keypair), from, bytes] {
-    Apply(device_->TransportReceived(*keypair, from, bytes, bytes, clock_.Now()));
+    const Timestamp now = clock_.Now();
+    Apply(device_->TransportReceived(*keypair, from, bytes, bytes, now));
+    if (std::optional<uint32_t> peer = IndexOf(keypair->peer())) {
+      router_->TransportReceived(*peer, now);
+      DriveRouter(now);
+    }
   });
 }
 
@@ -160,9 +173,17 @@ void Node::LinkLocalPacket(uint32_t peer, Bytes packet) {
 // ---------------------------------------------------------------------------
 // Control thread.
 
+// Babel over a mesh link. Static (WireGuard leaf) peers take no part in routing.
 void Node::HandleLinkLocal(uint32_t peer, Bytes packet) {
-  PLEXUS_LOG_DEBUG("link-local packet of {} bytes from peer {}: not handled yet", packet.size(),
-                   peer);
+  if (peer >= slots_.size() || !peer_mesh_[peer]) {
+    PLEXUS_LOG_DEBUG("link-local packet from static peer {} ignored", peer);
+    return;
+  }
+  const Timestamp now = clock_.Now();
+  if (Status s = router_->Receive(peer, packet, now); !s) {
+    PLEXUS_LOG_DEBUG("link-local packet from peer {}: {}", peer, s.error().message());
+  }
+  DriveRouter(now);
 }
 
 void Node::SetRoutedForTesting(std::vector<ForwardingEntry> routed) {
@@ -283,7 +304,7 @@ void Node::Publish() {
 }
 
 void Node::ArmTimer() {
-  const Timestamp deadline = device_->NextDeadline();
+  const Timestamp deadline = std::min(device_->NextDeadline(), router_->NextDeadline());
   if (deadline == timer_deadline_ && timer_ != io::kNoTimer) return;
   if (timer_ != io::kNoTimer) loop_.Cancel(timer_);
   timer_ = io::kNoTimer;
@@ -292,15 +313,115 @@ void Node::ArmTimer() {
   timer_ = loop_.ScheduleAt(deadline, [this] {
     timer_ = io::kNoTimer;
     timer_deadline_ = Timestamp::Infinite();
-    Apply(device_->Tick(clock_.Now()));
+    const Timestamp now = clock_.Now();
+    router_->Tick(now);
+    DriveRouter(now);
+    Apply(device_->Tick(now));
   });
 }
 
 PeerSlot* Node::SlotFor(const crypto::PublicKey& key) {
-  for (auto& slot : slots_) {
-    if (slot->public_key == key) return slot.get();
+  std::optional<uint32_t> index = IndexOf(key);
+  return index ? slots_[*index].get() : nullptr;
+}
+
+std::optional<uint32_t> Node::IndexOf(const crypto::PublicKey& key) const {
+  auto it = peer_index_.find(key);
+  if (it == peer_index_.end()) return std::nullopt;
+  return it->second;
+}
+
+// ---------------------------------------------------------------------------
+// Routing.
+
+void Node::StartRouter(const Config& config, Timestamp now) {
+  router_ =
+      std::make_unique<Router>(MakeRouterParams(config.babel, device_->public_key()), random_, now);
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    if (peer_mesh_[i]) router_->AddLink(i, now);
   }
-  return nullptr;
+  // Originated: the TUN's own prefixes, extra announcements, and the
+  // prefixes of static (WireGuard leaf) peers, which are reached through us.
+  for (const Prefix& p : addresses_) router_->AddPrefix(p.Network(), now);
+  for (const Prefix& p : config.babel.announce) router_->AddPrefix(p, now);
+  for (const std::vector<Prefix>& prefixes : peer_prefixes_) {
+    for (const Prefix& p : prefixes) router_->AddPrefix(p, now);
+  }
+}
+
+void Node::DriveRouter(Timestamp now) {
+  RouterOutput routed = router_->TakeOutput();
+  wireguard::Outputs out;
+  for (const LinkPacket& p : routed.packets) SendOnLink(p.link, p.packet, now, out.datagrams);
+  for (uint32_t link : routed.probes) SendProbe(link, now, out.datagrams);
+  FollowRoutes();
+  Apply(std::move(out));
+}
+
+// Encrypts a packet of the control plane for `peer`; without a session it is
+// staged, like the data plane's, and sent when the handshake completes.
+void Node::SendOnLink(uint32_t peer, const Bytes& packet, Timestamp now,
+                      std::vector<wireguard::Datagram>& out) {
+  PeerSlot& slot = *slots_[peer];
+  wireguard::Outputs sent = device_->Send(slot.public_key, packet, now);
+  if (sent.drop == wireguard::DropReason::kNoKeypair) {
+    std::lock_guard lock(slot.staged_mutex);
+    if (slot.staged.size() < kMaxStagedPackets) slot.staged.push_back(packet);
+  } else if (sent.drop) {
+    drops_.Count(*sent.drop);
+  } else {
+    router_->TransportSent(peer, now);
+  }
+  for (wireguard::Datagram& d : sent.datagrams) out.push_back(std::move(d));
+  if (sent.keypairs_changed) Publish();
+}
+
+// A keepalive (an empty transport message) so the far end's LinkLiveness
+// hears from us; without a session, Send starts a handshake instead.
+void Node::SendProbe(uint32_t peer, Timestamp now, std::vector<wireguard::Datagram>& out) {
+  wireguard::Outputs sent = device_->Send(slots_[peer]->public_key, {}, now);
+  for (wireguard::Datagram& d : sent.datagrams) out.push_back(std::move(d));
+  if (sent.keypairs_changed) Publish();
+}
+
+// Republishes the forwarding table and updates the kernel's routes when the
+// selected routes changed.
+void Node::FollowRoutes() {
+  const uint64_t version = router_->engine().fib_version();
+  if (version == fib_version_) return;
+  fib_version_ = version;
+  const std::vector<babel::InstalledRoute> fib = router_->engine().Fib();
+  routed_.clear();
+  for (const babel::InstalledRoute& r : fib) {
+    routed_.push_back({r.destination.prefix,
+                       r.destination.source_prefix,
+                       {ForwardingTarget::Kind::kPeer, r.interface_id}});
+  }
+  Publish();
+  SyncKernelRoutes(fib);
+}
+
+void Node::SyncKernelRoutes(const std::vector<babel::InstalledRoute>& fib) {
+  if (!kernel_routes_) return;
+  std::set<babel::Destination> wanted;
+  for (const babel::InstalledRoute& r : fib) wanted.insert(r.destination);
+  for (const babel::Destination& d : installed_) {
+    if (wanted.contains(d)) continue;
+    if (Status s = kernel_routes_->Remove(d); !s) {
+      PLEXUS_LOG_WARNING("removing the route to {}: {}", d.prefix.ToString(), s.error().message());
+    }
+  }
+  std::set<babel::Destination> installed;
+  for (const babel::Destination& d : wanted) {
+    if (installed_.contains(d)) {
+      installed.insert(d);
+    } else if (Status s = kernel_routes_->Add(d); s) {
+      installed.insert(d);
+    } else {
+      PLEXUS_LOG_WARNING("adding the route to {}: {}", d.prefix.ToString(), s.error().message());
+    }
+  }
+  installed_ = std::move(installed);
 }
 
 }  // namespace plexus::node

@@ -16,7 +16,10 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "base/random.h"
@@ -29,6 +32,8 @@
 #include "node/control_sink.h"
 #include "node/drop_counters.h"
 #include "node/peer_slot.h"
+#include "node/route_installer.h"
+#include "node/router.h"
 #include "node/snapshot.h"
 #include "wireguard/device.h"
 
@@ -45,6 +50,8 @@ struct NodeIo {
   io::EventLoop& loop;
   std::unique_ptr<io::TunDevice> tun;
   std::unique_ptr<io::UdpSocket> udp;
+  // Where selected routes go in the kernel; none in unit tests.
+  std::unique_ptr<RouteInstaller> routes = nullptr;
 };
 
 class Node final : private ControlSink {
@@ -66,6 +73,8 @@ class Node final : private ControlSink {
   // Tests only: replaces the routed entries of the forwarding table (as the
   // routing protocol will) and publishes them. Control thread.
   void SetRoutedForTesting(std::vector<ForwardingEntry> routed);
+  // The `plexus routes` document. Control thread.
+  nlohmann::json RoutesJson() const;
 
  private:
   Node(const Config& config, NodeIo io);
@@ -91,6 +100,17 @@ class Node final : private ControlSink {
   void HandleLinkLocal(uint32_t peer, Bytes packet);
   void ArmTimer();
   PeerSlot* SlotFor(const crypto::PublicKey& key);
+  std::optional<uint32_t> IndexOf(const crypto::PublicKey& key) const;
+
+  // Routing (router.h), control thread.
+  void StartRouter(const Config& config, Timestamp now);
+  // Sends what the router queued and follows changes of its selected routes.
+  void DriveRouter(Timestamp now);
+  void SendOnLink(uint32_t peer, const Bytes& packet, Timestamp now,
+                  std::vector<wireguard::Datagram>& out);
+  void SendProbe(uint32_t peer, Timestamp now, std::vector<wireguard::Datagram>& out);
+  void FollowRoutes();
+  void SyncKernelRoutes(const std::vector<babel::InstalledRoute>& fib);
   std::string PeerState(const wireguard::Peer& peer, Timestamp now) const;
 
   const Clock& clock_;
@@ -120,6 +140,13 @@ class Node final : private ControlSink {
   Timestamp timer_deadline_ = Timestamp::Infinite();
   std::vector<std::thread> workers_;
   std::unique_ptr<ControlServer> control_;
+
+  std::unique_ptr<RouteInstaller> kernel_routes_;
+  std::unordered_map<crypto::PublicKey, uint32_t, crypto::PublicKeyHash> peer_index_;
+  std::vector<bool> peer_mesh_;
+  std::unique_ptr<Router> router_;
+  uint64_t fib_version_ = 0;
+  std::set<babel::Destination> installed_;  // in the kernel through kernel_routes_
 };
 
 }  // namespace plexus::node

@@ -87,6 +87,7 @@ nlohmann::json Node::HandleRequest(const nlohmann::json& request) {
     return ControlError("request has no \"command\" string");
   }
   if (*command == "status") return ControlOk(StatusJson());
+  if (*command == "routes") return ControlOk(RoutesJson());
   return ControlError(fmt::format("unknown command \"{}\"", command->get<std::string>()));
 }
 
