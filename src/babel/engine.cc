@@ -112,11 +112,19 @@ void Engine::Impl::Receive(uint32_t interface_id, const IpAddress& source, ByteS
 
 void Engine::Impl::Tick(Timestamp now) {
   ApplyNeighbourEvents(neighbours_.Tick(now), now);
-  ApplyRouteEvents(routes_.Tick(now, sources_), now);
-  if (sources_.Tick(now) > 0) ApplyRouteEvents(routes_.Reselect(sources_), now);
+  if (route_deadline_ <= now) {
+    ApplyRouteEvents(routes_.Tick(now, sources_), now);
+    route_deadline_ = routes_.NextDeadline();
+  }
+  if (source_deadline_ <= now) {
+    if (sources_.Tick(now) > 0) ApplyRouteEvents(routes_.Reselect(sources_), now);
+    source_deadline_ = sources_.NextDeadline();
+  }
   for (const OutgoingRequest& request : requests_.Tick(now)) SendRequest(request);
   ResendRetractions(now);
   TickInterfaces(now);
+  Reconcile(now);
+  SendTriggeredUpdates(now);
   Finish(now);
 }
 
@@ -221,18 +229,44 @@ void Engine::Impl::ReconcileAdvertised(const Destination& destination, Timestamp
     if (it == advertised_.end()) return;
     const Advertised last = it->second;
     advertised_.erase(it);
+    triggered_.erase(destination);
     SendRetraction(destination, last, now);
     return;
   }
-  if (it != advertised_.end() && !NeedsTriggeredUpdate(it->second, *route)) return;
-  SendRoute(*route, std::nullopt, now);
+  if (!NeedsTriggeredUpdate(destination)) return;
+  if (params_.triggered_update_delay <= Duration::zero()) {
+    SendRoute(*route, std::nullopt, now);
+    return;
+  }
+  triggered_.insert(destination);
+  triggered_deadline_ = std::min(triggered_deadline_, now + params_.triggered_update_delay);
 }
 
-bool Engine::Impl::NeedsTriggeredUpdate(const Advertised& last, const Route& route) const {
-  if (last.router_id != route.router_id || last.seqno != route.seqno) return true;
-  if (last.via != route.key.neighbour) return true;
-  const int change = std::abs(int{route.metric().value()} - int{last.metric.value()});
+// The selected route of `destination` differs enough from what we last
+// announced (or we announced nothing yet).
+bool Engine::Impl::NeedsTriggeredUpdate(const Destination& destination) const {
+  const Route* route = routes_.Selected(destination);
+  if (route == nullptr || xroutes_.Find(destination)) return false;
+  const auto it = advertised_.find(destination);
+  if (it == advertised_.end()) return true;
+  const Advertised& last = it->second;
+  if (last.router_id != route->router_id || last.seqno != route->seqno) return true;
+  if (last.via != route->key.neighbour) return true;
+  const int change = std::abs(int{route->metric().value()} - int{last.metric.value()});
   return change >= params_.triggered_update_metric_change;
+}
+
+// The delayed triggered updates, as the routes stand now; a periodic update
+// or an answer in between may have made some unnecessary.
+void Engine::Impl::SendTriggeredUpdates(Timestamp now) {
+  if (triggered_deadline_ > now) return;
+  for (const Destination& destination : triggered_) {
+    if (NeedsTriggeredUpdate(destination)) {
+      SendRoute(*routes_.Selected(destination), std::nullopt, now);
+    }
+  }
+  triggered_.clear();
+  triggered_deadline_ = Timestamp::Infinite();
 }
 
 void Engine::Impl::Flush() {
@@ -247,8 +281,8 @@ void Engine::Impl::Flush() {
 }
 
 Timestamp Engine::Impl::ComputeDeadline() const {
-  Timestamp deadline = std::min({neighbours_.NextDeadline(), routes_.NextDeadline(),
-                                 sources_.NextDeadline(), requests_.NextDeadline()});
+  Timestamp deadline = std::min({neighbours_.NextDeadline(), route_deadline_, source_deadline_,
+                                 requests_.NextDeadline(), triggered_deadline_});
   for (const auto& [id, interface] : interfaces_) {
     deadline = std::min(deadline, interface.NextDeadline());
   }

@@ -69,6 +69,10 @@ struct EngineParams {
   // this much (either way) sends a triggered update; smaller changes wait for
   // the periodic update. Router-id, seqno and next-hop changes always do.
   uint16_t triggered_update_metric_change = 128;
+  // Triggered updates (not retractions, which go at once) wait this long so
+  // that the changes of a burst of received packets share packets; zero
+  // sends them at the end of the call that caused them.
+  Duration triggered_update_delay = std::chrono::milliseconds(50);
   // Retractions are sent this many times in all, kUrgentTimeout apart
   // (RFC 8966 §3.7.2: retractions SHOULD be sent reliably).
   int retraction_sends = 3;

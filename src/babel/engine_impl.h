@@ -88,7 +88,8 @@ class Engine::Impl {
   void Reconcile(Timestamp now);
   void ReconcileFib(const Destination& destination);
   void ReconcileAdvertised(const Destination& destination, Timestamp now);
-  bool NeedsTriggeredUpdate(const Advertised& last, const Route& route) const;
+  bool NeedsTriggeredUpdate(const Destination& destination) const;
+  void SendTriggeredUpdates(Timestamp now);
   std::set<Destination> DirtyDestinations();
   void Flush();
   Timestamp ComputeDeadline() const;
@@ -132,6 +133,14 @@ class Engine::Impl {
   babel::Fib fib_;  // qualified: Engine::Fib() hides the type here
   std::map<Destination, Advertised> advertised_;
   std::map<Destination, PendingRetraction> retractions_;
+  std::set<Destination> triggered_;  // triggered updates waiting for triggered_deadline_
+  Timestamp triggered_deadline_ = Timestamp::Infinite();
+  // Cached earliest route expiry and source GC deadlines: exact after Tick,
+  // lowered when a route or source is added, never later than the tables'
+  // (a refresh only moves a table's deadline later, so a cached one may be
+  // early, which costs one idle Tick).
+  Timestamp route_deadline_ = Timestamp::Infinite();
+  Timestamp source_deadline_ = Timestamp::Infinite();
   std::set<Destination> dirty_;
   bool all_dirty_ = false;
   EngineStats stats_;

@@ -181,8 +181,13 @@ TEST_F(EngineProbeTest, SpecificRouteRequestGetsUpdateOrRetraction) {
 TEST_F(EngineProbeTest, LearnedRouteIsAnnouncedAndAnswered) {
   BecomeNeighbour();
   const Destination d = Dest("fd00:7::/64");
-  const std::vector<Received> out = Send({RouteUpdate(d, 10, 100)});
-  const std::vector<Update> triggered = UpdatesIn(out, std::nullopt, true);
+  EXPECT_TRUE(UpdatesIn(Send({RouteUpdate(d, 10, 100)}), std::nullopt, true).empty())
+      << "triggered updates wait for the delay";
+  ASSERT_EQ(engine_->Fib().size(), 1u) << "the Fib does not";
+  now_ = now_ + EngineParams{}.triggered_update_delay;
+  EXPECT_EQ(engine_->NextDeadline(), now_);
+  engine_->Tick(now_);
+  const std::vector<Update> triggered = UpdatesIn(Take(), std::nullopt, true);
   ASSERT_EQ(triggered.size(), 2u) << "a triggered update on both interfaces";
   EXPECT_EQ(triggered[0].metric, Metric(196));
   EXPECT_EQ(triggered[0].router_id, kOther);
@@ -281,6 +286,9 @@ TEST_F(EngineProbeTest, RemovedInterfaceFlushesItsRoutes) {
   BecomeNeighbour();
   Send({RouteUpdate(Dest("fd00:7::/64"), 10, 100)});
   ASSERT_EQ(engine_->Fib().size(), 1u);
+  now_ = now_ + EngineParams{}.triggered_update_delay;
+  engine_->Tick(now_);
+  Take();
   const uint64_t version = engine_->fib_version();
   engine_->RemoveInterface(1, now_);
   EXPECT_TRUE(engine_->Fib().empty());

@@ -1,6 +1,7 @@
 // Engine::Impl: handlers for received TLVs (RFC 8966 §3.4-§3.8). The packet
 // was decoded by DecodePacket, so Updates arrive fully expanded (prefix,
 // router-id and next hop from the parser state of §4.5).
+#include <algorithm>
 #include <variant>
 
 #include "babel/engine_impl.h"
@@ -48,6 +49,9 @@ void Engine::Impl::OnUpdate(const Received& rx, const Update& update) {
   if (update.wildcard) return;
   const Destination destination{update.prefix, update.source_prefix};
   dirty_.insert(destination);
+  if (const Route* route = routes_.Find({destination, rx.from})) {
+    route_deadline_ = std::min(route_deadline_, route->expires_at);
+  }
   for (const SatisfiedRequest& satisfied : requests_.OnUpdate(update)) {
     for (const NeighbourKey& requester : satisfied.requesters) {
       const Route* route = routes_.Selected(destination);
@@ -97,11 +101,13 @@ void Engine::Impl::ForwardSeqnoRequest(const Received& rx, const SeqnoRequest& r
   if (result.forward) SendRequest(*result.forward);
 }
 
-// §3.8.1.2: along the selected route; failing that, along the best route with
-// a finite metric through another neighbour (it may be unfeasible).
+// §3.8.1.2: along the selected route unless it leads back to the requester;
+// failing that, along the best route with a finite metric through another
+// neighbour (it may be unfeasible). Empty when neither exists.
 std::optional<NeighbourKey> Engine::Impl::ForwardingNeighbour(const Destination& destination,
                                                               const NeighbourKey& from) const {
-  if (const Route* selected = routes_.Selected(destination)) return selected->key.neighbour;
+  const Route* selected = routes_.Selected(destination);
+  if (selected != nullptr && selected->key.neighbour != from) return selected->key.neighbour;
   std::optional<NeighbourKey> best;
   Metric best_metric = Metric::Infinity();
   for (const Route& route : routes_.RoutesTo(destination)) {

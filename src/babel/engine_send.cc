@@ -7,6 +7,8 @@
 // not retractions, its link-local address as next hop: IPv4 prefixes thus go
 // out with AE 4 (RFC 9229), and PacketWriter emits Next Hop / Router-Id TLVs
 // only when the receiver's parser state needs them.
+#include <algorithm>
+
 #include "babel/engine_impl.h"
 
 namespace plexus::babel {
@@ -78,6 +80,7 @@ void Engine::Impl::SendRoute(const Route& route, const Target& target, Timestamp
   update.metric = route.metric();
   update.router_id = route.router_id;
   sources_.OnAdvertised(route.source(), {route.seqno, route.metric()}, now);
+  source_deadline_ = std::min(source_deadline_, now + params_.source_gc_time);
   if (!target) {
     advertised_[destination] = {route.router_id, route.seqno, route.metric(), route.key.neighbour};
     retractions_.erase(destination);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <iostream>
+
 #include "babel/engine_test_net.h"
 
 namespace plexus::babel {
@@ -233,6 +236,95 @@ TEST(EngineTest, StarvationIsResolvedBySeqnoRequest) {
   EXPECT_EQ(r->metric, Metric(3 * kWiredLinkCost));
   EXPECT_GT(net[2].stats().requests_received, seqno_requests_before);
   EXPECT_EQ(SelectedRoute(net[1], c, net.now())->seqno, seqno_before.Next());
+}
+
+}  // namespace
+}  // namespace plexus::babel
+
+namespace plexus::babel {
+namespace {
+
+Destination NodePrefix(int node) {
+  const std::string p =
+      "fd00:" + std::to_string(node / 256) + ":" + std::to_string(node % 256) + "::/64";
+  return Dest(p.c_str());
+}
+
+// A ring with a random chord per node: every node reaches every other.
+Net RandomMesh(int nodes, uint64_t seed) {
+  Net net(nodes);
+  net.set_record(false);
+  testing::FakeRandom random(seed);
+  for (int n = 0; n < nodes; ++n) net.Link(n, (n + 1) % nodes);
+  for (int n = 0; n < nodes; ++n) {
+    const int other = static_cast<int>(random.Uniform(nodes));
+    if (other != n && other != (n + 1) % nodes && (other + 1) % nodes != n) net.Link(n, other);
+  }
+  for (int n = 0; n < nodes; ++n) net[n].AddPrefix(NodePrefix(n), net.now());
+  return net;
+}
+
+// Every node has a route to every other node's prefix, and following the
+// next hops reaches the originator without a loop.
+void ExpectFullAndLoopFree(Net& net) {
+  const int nodes = static_cast<int>(net.size());
+  for (int from = 0; from < nodes; ++from) {
+    ASSERT_EQ(net[from].Fib().size(), static_cast<size_t>(nodes - 1)) << "node " << from;
+    for (int to = 0; to < nodes; ++to) {
+      int at = from, hops = 0;
+      while (at != to && hops <= nodes) {
+        const std::optional<InstalledRoute> r = FibEntry(net[at], NodePrefix(to));
+        ASSERT_TRUE(r) << "node " << at << " has no route to " << to;
+        at = net.PeerOf(at, r->interface_id);
+        ++hops;
+      }
+      ASSERT_EQ(at, to) << "loop from " << from << " to " << to;
+    }
+  }
+}
+
+TEST(EngineTest, RandomMeshConvergesLoopFreeAndSurvivesLinkFailures) {
+  Net net = RandomMesh(40, 5);
+  net.Run(seconds(60));
+  ExpectFullAndLoopFree(net);
+  // Take a few ring links down at both ends; the chords keep the mesh whole.
+  for (int link : {0, 10, 25}) {
+    const int a = link, b = link + 1;
+    net.Cut(link);
+    net[a].InterfaceDown(net.InterfaceOf(link, a), net.now());
+    net[b].InterfaceDown(net.InterfaceOf(link, b), net.now());
+  }
+  net.Run(seconds(60));
+  ExpectFullAndLoopFree(net);
+}
+
+}  // namespace
+}  // namespace plexus::babel
+
+namespace plexus::babel {
+namespace {
+
+// Scale check, run by hand (release build):
+//   plexus_babel_test --gtest_also_run_disabled_tests --gtest_filter='*Scale*'
+TEST(EngineTest, DISABLED_ScaleThousandNodes) {
+  const int nodes =
+      std::getenv("PLEXUS_SCALE_NODES") ? std::atoi(std::getenv("PLEXUS_SCALE_NODES")) : 1000;
+  Net net = RandomMesh(nodes, 11);
+  for (int i = 0; i < 20; ++i) {
+    const uint64_t before = net.packets();
+    net.Run(i < 14 ? seconds(1) : seconds(10));
+    size_t updates = 0, requests = 0;
+    for (int n = 0; n < nodes; ++n) {
+      updates += net[n].stats().updates_sent;
+      requests += net[n].stats().requests_sent;
+    }
+    std::cout << "step " << i << " packets " << net.packets() - before << " updates_sent "
+              << updates << " requests_sent " << requests << "\n";
+  }
+  size_t routes = 0;
+  for (int n = 0; n < nodes; ++n) routes += net[n].Fib().size();
+  EXPECT_EQ(routes, static_cast<size_t>(nodes) * (nodes - 1));
+  std::cout << "packets: " << net.packets() << "\n";
 }
 
 }  // namespace

@@ -53,6 +53,10 @@ class Packer {
 
 void UpdateBuffer::Add(uint32_t interface_id, const std::optional<IpAddress>& to, const Tlv& tlv) {
   Queue& queue = queues_[{interface_id, to}];
+  if (std::holds_alternative<RouteRequest>(tlv) || std::holds_alternative<SeqnoRequest>(tlv)) {
+    queue.requests.push_back(tlv);
+    return;
+  }
   const Update* update = std::get_if<Update>(&tlv);
   if (update == nullptr || update->wildcard) {
     queue.control.push_back(tlv);
@@ -77,6 +81,7 @@ void UpdateBuffer::Pack(const QueueKey& key, const Queue& queue, const IpAddress
   Packer packer(key.first, key.second, source, max_size, out, counts);
   for (const Tlv& tlv : queue.control) packer.Add(tlv);
   for (const auto& [destination, update] : queue.updates) packer.Add(update);
+  for (const Tlv& tlv : queue.requests) packer.Add(tlv);
   packer.Emit();
 }
 

@@ -5,12 +5,14 @@
 //                                      Updates keyed by destination)
 //   Flush(interface, source, max size) --> PacketWriter --> OutgoingPacket...
 //
-// Control TLVs (Hello, IHU, requests) go first, in the order added, so a
-// Hello and the IHUs that echo its neighbours' timestamps share a packet
-// (RFC 9616 §3.1). Updates follow, sorted by destination, which gives
-// PacketWriter's prefix compression long common prefixes; a later Update
-// for a destination replaces an earlier one not yet sent (only the newest
-// state matters). A packet is closed when the next TLV would not fit.
+// Hellos and IHUs go first, in the order added, so a Hello and the IHUs that
+// echo its neighbours' timestamps share a packet (RFC 9616 §3.1). Updates
+// follow, sorted by destination, which gives PacketWriter's prefix
+// compression long common prefixes; a later Update for a destination
+// replaces an earlier one not yet sent (only the newest state matters).
+// Requests come last, so a receiver handles them knowing the Updates sent
+// with them (e.g. a retraction and the Seqno Request it caused, §3.8.2.1).
+// A packet is closed when the next TLV would not fit.
 //
 // Threading: not thread-safe; owned by the Babel engine on the control thread.
 #pragma once
@@ -64,6 +66,7 @@ class UpdateBuffer {
   struct Queue {
     std::vector<Tlv> control;
     std::map<Destination, Update> updates;
+    std::vector<Tlv> requests;
   };
 
   static void Pack(const QueueKey& key, const Queue& queue, const IpAddress& source,

@@ -31,8 +31,9 @@ std::vector<Tlv> Decode(const OutgoingPacket& p) {
   return out;
 }
 
-TEST(UpdateBufferTest, ControlTlvsComeFirstThenUpdatesSortedAndDeduplicated) {
+TEST(UpdateBufferTest, HellosFirstThenUpdatesSortedAndDeduplicatedThenRequests) {
   UpdateBuffer buffer;
+  buffer.Add(1, std::nullopt, RouteRequest{});
   buffer.Add(1, std::nullopt, MakeUpdate("fd00:2::/64"));
   const Hello hello{0, Seqno(3), Centiseconds(400), 7u};
   buffer.Add(1, std::nullopt, hello);
@@ -45,10 +46,11 @@ TEST(UpdateBufferTest, ControlTlvsComeFirstThenUpdatesSortedAndDeduplicated) {
   EXPECT_EQ(counts.updates, 2u);
   EXPECT_EQ(counts.bytes, out[0].payload.size());
   const std::vector<Tlv> tlvs = Decode(out[0]);
-  ASSERT_EQ(tlvs.size(), 3u);
+  ASSERT_EQ(tlvs.size(), 4u);
   EXPECT_EQ(std::get<Hello>(tlvs[0]), hello);
   EXPECT_EQ(std::get<Update>(tlvs[1]).prefix, *Prefix::Parse("fd00:1::/64"));
   EXPECT_EQ(std::get<Update>(tlvs[2]).metric, Metric(200));
+  EXPECT_EQ(std::get<RouteRequest>(tlvs[3]), RouteRequest{}) << "requests after updates";
   EXPECT_TRUE(buffer.empty());
 }
 
