@@ -1,37 +1,42 @@
 #!/usr/bin/env bash
-# plexus in one command: two nodes in two network namespaces, pinging each other.
+# plexus in one command: a mesh of four nodes in a ring, in four network namespaces.
 #
-#   plxd-<pid>-a [ul0 10.111.0.1] <---- veth ----> [ul0 10.111.0.2] plxd-<pid>-b
-#        plx0 fd00:1::1 10.0.0.1   <== WireGuard ==>  plx0 fd00:1::2 10.0.0.2
+#        n1 ---- n2        each line: a veth underlay (10.111.L.0/24) carrying one
+#        |        |        WireGuard-protocol link; Babel runs inside every link.
+#        n4 ---- n3        node i: plx0 fd00:1:0:i::1/64 and 10.42.i.1/24
 #
 # Installs the Debian packages (scripts/install-deps.sh), builds the release preset,
-# starts both nodes, pings each way over IPv6 and IPv4, prints `plexus status` of
-# both and removes everything again (also on error or Ctrl-C). Run as root.
+# starts the nodes, waits for routing to converge, pings every node from every
+# node over IPv6 and IPv4 (opposite corners are relayed by a neighbour), shows
+# `plexus routes`, then silently cuts the link that n1's traffic to n3 uses
+# (nftables drop) during a 10 ms ping and reports how long the traffic took to
+# go round the other way. Everything is removed again (also on error or
+# Ctrl-C). Run as root.
 #
 #   scripts/demo.sh                 everything
 #   SKIP_DEPS=1 SKIP_BUILD=1 PLEXUS_BIN=/path/to/plexus scripts/demo.sh
-#   HOLD=60 scripts/demo.sh         keep the nodes up 60 s before tearing down
+#   HOLD=60 scripts/demo.sh         keep the mesh up 60 s before tearing down
 #   JOBS=2                          build parallelism (default: nproc)
 #
-# Nothing leaves the two namespaces; no host interface or setting is touched.
+# Nothing leaves the four namespaces; no host interface or setting is touched.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-NS_A=plxd-$$-a
-NS_B=plxd-$$-b
-UNDER_A=10.111.0.1 UNDER_B=10.111.0.2
-IN6_A=fd00:1::1 IN6_B=fd00:1::2
-IN4_A=10.0.0.1 IN4_B=10.0.0.2
+NODES=(1 2 3 4)
+LINKS=("1 2" "2 3" "3 4" "4 1") # link L (1-based) joins these two nodes
 PORT=51820
 WORK=""
 PIDS=()
 
+ns() { echo "plxd-$$-n$1"; }
+in6() { echo "fd00:1:0:$1::1"; }
+in4() { echo "10.42.$1.1"; }
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 say() { printf '    %s\n' "$*"; }
 die() { printf '\033[31mdemo FAILED: %s\033[0m\n' "$*" >&2; exit 1; }
 
 cleanup() {
-    local rc=$? pid ns i
+    local rc=$? pid i
     trap - EXIT INT TERM
     set +e
     ((${#PIDS[@]})) && step "tearing down"
@@ -41,14 +46,14 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
-    for ns in "$NS_A" "$NS_B"; do
-        ip netns list | awk '{print $1}' | grep -qx "$ns" && ip netns del "$ns"
+    for i in "${NODES[@]}"; do
+        ip netns list | awk '{print $1}' | grep -qx "$(ns "$i")" && ip netns del "$(ns "$i")"
     done
     if ((rc != 0)) && [[ -n $WORK ]]; then
         for f in "$WORK"/*.log; do [[ -s $f ]] && { echo "--- $f"; tail -n 30 "$f"; }; done >&2
     fi
     [[ -n $WORK ]] && rm -rf "$WORK"
-    ((rc == 0)) && step "demo finished: both nodes pinged each other over IPv6 and IPv4"
+    ((rc == 0)) && step "demo finished: every node reached every other over IPv6 and IPv4, and traffic went round a cut link"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -66,11 +71,11 @@ node_ready() { # PID SOCKET: fails at once (exit 2) when the node has died
 }
 
 clean_stale() { # namespaces of earlier demo runs whose shell is gone (our prefix only)
-    local ns pid
-    for ns in $(ip netns list | awk '{print $1}' | grep -E '^plxd-[0-9]+-[ab]$' || true); do
-        pid=${ns#plxd-}
+    local n pid
+    for n in $(ip netns list | awk '{print $1}' | grep -E '^plxd-[0-9]+-(a|b|n[0-9]+)$' || true); do
+        pid=${n#plxd-}
         pid=${pid%-*}
-        [[ -d /proc/$pid ]] || { say "removing stale namespace $ns"; ip netns del "$ns"; }
+        [[ -d /proc/$pid ]] || { say "removing stale namespace $n"; ip netns del "$n"; }
     done
 }
 
@@ -91,91 +96,132 @@ fi
 say "binary: $PLEXUS ($("$PLEXUS" --version 2>/dev/null || echo 'version unknown'))"
 
 # ------------------------------------------------------------------ underlay
-step "creating namespaces $NS_A and $NS_B joined by a veth pair"
+step "creating a namespace per node and a veth pair per link"
 clean_stale
 WORK=$(mktemp -d /tmp/plxd-$$.XXXXXX)
-ip netns add "$NS_A"
-ip netns add "$NS_B"
-ip -n "$NS_A" link add ul0 type veth peer name ul0 netns "$NS_B"
-for ns in "$NS_A" "$NS_B"; do
-    ip -n "$ns" link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+for i in "${NODES[@]}"; do
+    ip netns add "$(ns "$i")"
+    ip -n "$(ns "$i")" link set lo up
+    ip netns exec "$(ns "$i")" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 done
-ip -n "$NS_A" addr add "$UNDER_A/24" dev ul0
-ip -n "$NS_B" addr add "$UNDER_B/24" dev ul0
-ip -n "$NS_A" link set ul0 up
-ip -n "$NS_B" link set ul0 up
-wait_for 5 ip netns exec "$NS_A" ping -c1 -W1 "$UNDER_B" || die "underlay $UNDER_A -> $UNDER_B does not answer"
-say "underlay: $UNDER_A <-> $UNDER_B"
+for l in "${!LINKS[@]}"; do
+    read -r a b <<<"${LINKS[$l]}"
+    L=$((l + 1))
+    ip -n "$(ns "$a")" link add "to$b" type veth peer name "to$a" netns "$(ns "$b")"
+    ip -n "$(ns "$a")" addr add "10.111.$L.1/24" dev "to$b"
+    ip -n "$(ns "$b")" addr add "10.111.$L.2/24" dev "to$a"
+    ip -n "$(ns "$a")" link set "to$b" up
+    ip -n "$(ns "$b")" link set "to$a" up
+    wait_for 5 ip netns exec "$(ns "$a")" ping -c1 -W1 "10.111.$L.2" ||
+        die "the underlay of link n$a-n$b does not answer"
+    say "link n$a-n$b: underlay 10.111.$L.1 <-> 10.111.$L.2"
+done
 
 # ------------------------------------------------------------------ nodes
 step "generating keys and configs"
 umask 077
-for n in a b; do
-    "$PLEXUS" genkey >"$WORK/$n.key" || die "plexus genkey failed"
-    "$PLEXUS" pubkey <"$WORK/$n.key" >"$WORK/$n.pub" || die "plexus pubkey failed"
-    say "node $n public key $(cat "$WORK/$n.pub")"
-done
-
-write_config() { # NODE SELF6 SELF4 PEER PEER_UNDER PEER6 PEER4
-    cat >"$WORK/$1.toml" <<EOF
+for i in "${NODES[@]}"; do
+    "$PLEXUS" genkey >"$WORK/n$i.key" || die "plexus genkey failed"
+    "$PLEXUS" pubkey <"$WORK/n$i.key" >"$WORK/n$i.pub" || die "plexus pubkey failed"
+    cat >"$WORK/n$i.toml" <<EOF
 [interface]
-private_key_file = "$WORK/$1.key"
+private_key_file = "$WORK/n$i.key"
 listen_port = $PORT
 tun = "plx0"
-addresses = ["$2/64", "$3/24"]
-mtu = 1420
-control_socket = "$WORK/$1.sock"
+addresses = ["$(in6 "$i")/64", "$(in4 "$i")/24"]
+networks = ["fd00:1::/48", "10.42.0.0/16"]
+control_socket = "$WORK/n$i.sock"
 
-[[peer]]
-public_key = "$(cat "$WORK/$4.pub")"
-endpoint = "$5:$PORT"
-allowed_prefixes = ["$6/128", "$7/32"]
+[babel]
+hello_interval = 1.0
 EOF
-}
-write_config a "$IN6_A" "$IN4_A" b "$UNDER_B" "$IN6_B" "$IN4_B"
-write_config b "$IN6_B" "$IN4_B" a "$UNDER_A" "$IN6_A" "$IN4_A"
-
-step "starting the two nodes"
-for n in a b; do
-    ns=$NS_A
-    [[ $n == b ]] && ns=$NS_B
-    ip netns exec "$ns" "$PLEXUS" node --config "$WORK/$n.toml" >"$WORK/$n.log" 2>&1 </dev/null &
-    PIDS+=($!)
-    say "node $n: pid $! in $ns (log $WORK/$n.log)"
 done
-for i in 0 1; do
-    n=$([[ $i == 0 ]] && echo a || echo b)
+peer() { # FILE KEYFILE ENDPOINT: a [[peer]] without allowed_prefixes is a mesh link
+    printf '\n[[peer]]\npublic_key = "%s"\nendpoint = "%s:%s"\n' "$(cat "$2")" "$3" "$PORT" >>"$1"
+}
+for l in "${!LINKS[@]}"; do
+    read -r a b <<<"${LINKS[$l]}"
+    L=$((l + 1))
+    peer "$WORK/n$a.toml" "$WORK/n$b.pub" "10.111.$L.2"
+    peer "$WORK/n$b.toml" "$WORK/n$a.pub" "10.111.$L.1"
+done
+
+step "starting the nodes"
+for i in "${NODES[@]}"; do
+    ip netns exec "$(ns "$i")" "$PLEXUS" node --config "$WORK/n$i.toml" >"$WORK/n$i.log" 2>&1 </dev/null &
+    PIDS+=($!)
+    say "node n$i: pid $! in $(ns "$i"), overlay $(in6 "$i") and $(in4 "$i")"
+done
+for i in "${NODES[@]}"; do
     for _ in $(seq 150); do
         rc=0
-        node_ready "${PIDS[$i]}" "$WORK/$n.sock" || rc=$?
+        node_ready "${PIDS[$((i - 1))]}" "$WORK/n$i.sock" || rc=$?
         ((rc == 0)) && break
-        ((rc == 2)) && die "node $n exited (see its log below)"
+        ((rc == 2)) && die "node n$i exited (see its log below)"
         sleep 0.1
     done
-    ((rc == 0)) || die "node $n did not answer on its control socket within 15 s"
-    say "node $n is up"
+    ((rc == 0)) || die "node n$i did not answer on its control socket within 15 s"
 done
 
-# ------------------------------------------------------------------ pings
-ping_check() { # FROM_NS FROM TO_ADDR
-    wait_for 20 ip netns exec "$1" ping -c1 -W1 "$3" || die "no reply from $3 (node $2 -> peer)"
-    local out
-    out=$(ip netns exec "$1" ping -c3 -i0.2 -W1 -q "$3" 2>&1) || die "ping $3 from node $2 lost packets: $out"
-    say "node $2 -> $3: $(grep -o 'rtt.*' <<<"$out" || echo ok)"
+# ------------------------------------------------------------------ routing
+route_peer() { # NODE DEST_NODE: the public key of the peer NODE routes DEST_NODE's prefix through
+    "$PLEXUS" routes --json --socket "$WORK/n$1.sock" 2>/dev/null |
+        jq -r --arg p "fd00:1:0:$2::/64" '.routes[] | select(.prefix == $p and .selected) | .peer'
 }
-step "pinging over IPv6 and IPv4, each way"
-ping_check "$NS_A" a "$IN6_B"
-ping_check "$NS_B" b "$IN6_A"
-ping_check "$NS_A" a "$IN4_B"
-ping_check "$NS_B" b "$IN4_A"
+has_route() { [[ -n $(route_peer "$1" "$2") ]]; }
 
-for n in a b; do
-    step "plexus status (node $n)"
-    "$PLEXUS" status --socket "$WORK/$n.sock" || die "plexus status failed on node $n"
+step "waiting for routing to converge"
+SECONDS=0
+for i in "${NODES[@]}"; do
+    for j in "${NODES[@]}"; do
+        ((i == j)) || wait_for 30 has_route "$i" "$j" || die "node n$i has no route to n$j after 30 s"
+    done
 done
+say "every node has a route to every other after ${SECONDS} s"
+
+step "pinging every node from every node, IPv6 and IPv4"
+for i in "${NODES[@]}"; do
+    line=""
+    for j in "${NODES[@]}"; do
+        ((i == j)) && continue
+        for addr in "$(in6 "$j")" "$(in4 "$j")"; do
+            wait_for 10 ip netns exec "$(ns "$i")" ping -c1 -W1 "$addr" || die "n$i -> $addr: no reply"
+        done
+        ttl=$(ip netns exec "$(ns "$i")" ping -c1 -W1 "$(in6 "$j")" | grep -o 'ttl=[0-9]*' | cut -d= -f2)
+        line+="  n$j ($((64 - ttl)) relay(s))"
+    done
+    say "n$i reaches$line"
+done
+
+step "plexus routes (node n1)"
+"$PLEXUS" routes --socket "$WORK/n1.sock" || die "plexus routes failed"
+
+# ------------------------------------------------------------------ failover
+step "cutting the link n1 uses to reach n3, silently, during a ping every 10 ms"
+via=$(route_peer 1 3)
+cut=""
+for i in 2 4; do [[ $(cat "$WORK/n$i.pub") == "$via" ]] && cut=$i; done
+[[ -n $cut ]] || die "cannot tell which neighbour n1 routes n3 through"
+other=$((cut == 2 ? 4 : 2))
+say "n1 -> n3 goes through n$cut; dropping every UDP datagram on the n1-n$cut underlay"
+ip netns exec "$(ns 1)" ping -i 0.01 -c 400 -W 1 "$(in6 3)" >"$WORK/failover.txt" 2>&1 &
+PING=$!
+sleep 1
+ip netns exec "$(ns 1)" nft -f - <<EOF
+table inet plexus_demo {
+    chain input { type filter hook input priority 0; iifname "to$cut" meta l4proto udp drop; }
+    chain output { type filter hook output priority 0; oifname "to$cut" meta l4proto udp drop; }
+}
+EOF
+wait "$PING" || true
+sent=$(grep -o '[0-9]* packets transmitted' "$WORK/failover.txt" | cut -d' ' -f1)
+got=$(grep -o '[0-9]* received' "$WORK/failover.txt" | cut -d' ' -f1)
+[[ -n $sent && -n $got ]] || die "the ping during the cut did not run: $(cat "$WORK/failover.txt")"
+[[ $(route_peer 1 3) == "$(cat "$WORK/n$other.pub")" ]] || die "n1 did not move its route to n3 to n$other"
+say "$((sent - got)) of $sent pings lost: traffic went round through n$other after about $(((sent - got) * 10)) ms"
+ip netns exec "$(ns 1)" nft delete table inet plexus_demo
 
 if [[ ${HOLD:-0} != 0 ]]; then
-    step "holding ${HOLD}s: try ip netns exec $NS_A ping $IN6_B"
+    step "holding ${HOLD}s: try ip netns exec $(ns 1) ping $(in6 3)"
     sleep "$HOLD"
 fi

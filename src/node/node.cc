@@ -43,6 +43,8 @@ Node::Node(const Config& config, NodeIo io)
       tun_(std::move(io.tun)),
       udp_(std::move(io.udp)),
       addresses_(config.interface.addresses),
+      networks_(config.interface.networks),
+      announced_(config.babel.announce),
       mtu_(static_cast<size_t>(config.interface.mtu)),
       control_socket_(config.interface.control_socket),
       device_(std::make_unique<wireguard::Device>(config.interface.private_key.Clone(), random_,
@@ -274,7 +276,12 @@ std::shared_ptr<const ForwardingTable> Node::BuildForwardingTable() const {
     }
   }
   for (const Prefix& a : addresses_) entries.push_back({a, std::nullopt, kLocal});
+  // Announced prefixes (a LAN behind this node) are the kernel's to route on.
+  for (const Prefix& p : announced_) entries.push_back({p, std::nullopt, kLocal});
   entries.insert(entries.end(), routed_.begin(), routed_.end());
+  // Inside the overlay, what no route covers is unreachable (DESIGN.md §2.4).
+  constexpr ForwardingTarget kUnreachable{ForwardingTarget::Kind::kUnreachable, 0};
+  for (const Prefix& n : networks_) entries.push_back({n, std::nullopt, kUnreachable});
   auto table = std::make_shared<ForwardingTable>();
   for (const ForwardingEntry& e : entries) {
     if (Status s = table->Insert(e); !s) PLEXUS_LOG_DEBUG("forwarding: {}", s.error().message());
@@ -343,7 +350,7 @@ void Node::StartRouter(const Config& config, Timestamp now) {
   // Originated: the TUN's own prefixes, extra announcements, and the
   // prefixes of static (WireGuard leaf) peers, which are reached through us.
   for (const Prefix& p : addresses_) router_->AddPrefix(p.Network(), now);
-  for (const Prefix& p : config.babel.announce) router_->AddPrefix(p, now);
+  for (const Prefix& p : announced_) router_->AddPrefix(p, now);
   for (const std::vector<Prefix>& prefixes : peer_prefixes_) {
     for (const Prefix& p : prefixes) router_->AddPrefix(p, now);
   }

@@ -122,6 +122,8 @@ class Node final : private ControlSink {
   std::mutex tun_write_mutex_;
 
   std::vector<Prefix> addresses_;
+  std::vector<Prefix> networks_;   // [interface] networks: unreachable unless routed
+  std::vector<Prefix> announced_;  // [babel] announce: originated, delivered to the TUN
   size_t mtu_;
   std::string control_socket_;
   std::vector<std::vector<Prefix>> peer_prefixes_;
