@@ -5,8 +5,15 @@
 #include <array>
 #include <utility>
 
+#include "registry/sqlite_util.h"
+
 namespace plexus {
 namespace {
+
+using registry_sql::Exec;
+using registry_sql::InTransaction;
+using registry_sql::SqliteError;
+using registry_sql::Statement;
 
 constexpr int kBusyTimeoutMs = 5000;
 
@@ -50,113 +57,19 @@ CREATE TABLE endpoints (
   last_seen INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 2: renewal keeps the serials a node held before (so that revoking the node
+    // revokes them too), the CRL has its own version, and a heartbeat stores the
+    // node's signed peer record for bootstrap.
+    R"sql(
+CREATE TABLE superseded_certificates (
+  serial TEXT PRIMARY KEY,
+  node_name TEXT NOT NULL REFERENCES nodes (name) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL
+) STRICT;
+ALTER TABLE network_version ADD COLUMN crl_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE endpoints ADD COLUMN peer_record TEXT NOT NULL DEFAULT '';
+)sql",
 };
-
-Error SqliteError(sqlite3* db, std::string_view op) {
-  return MakeError("{}: {}", op, sqlite3_errmsg(db));
-}
-
-// Runs SQL without parameters (pragmas, transaction control, DDL).
-Status Exec(sqlite3* db, const char* sql, std::string_view op) {
-  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return SqliteError(db, op);
-  return Ok();
-}
-
-// A prepared statement; errors name the operation `op`.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql, std::string_view op) : db_(db), op_(op) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Status prepared() const { return stmt_ ? Ok() : Status(Fail()); }
-  Error Fail() const { return SqliteError(db_, op_); }
-
-  void Bind(int i, std::string_view text) {
-    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  }
-  void Bind(int i, const std::string& text) { Bind(i, std::string_view{text}); }
-  void Bind(int i, const char* text) { Bind(i, std::string_view{text}); }
-  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  void Bind(int i, UnixSeconds t) { Bind(i, static_cast<int64_t>(t.time_since_epoch().count())); }
-  void Bind(int i, ByteSpan b) {
-    sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
-  }
-  void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
-
-  // true: a row is ready; false: done.
-  Result<bool> Step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return Fail();
-  }
-  // Steps a statement that returns no rows.
-  Status Run() {
-    Result<bool> r = Step();
-    if (!r) return r.error();
-    return Ok();
-  }
-
-  bool IsNull(int i) { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
-  int64_t Int(int i) { return sqlite3_column_int64(stmt_, i); }
-  UnixSeconds Time(int i) { return UnixSeconds(std::chrono::seconds(Int(i))); }
-  std::string Text(int i) {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i))) : std::string();
-  }
-  ByteSpan Blob(int i) {
-    const void* p = sqlite3_column_blob(stmt_, i);
-    return {static_cast<const std::byte*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, i))};
-  }
-
- private:
-  sqlite3* db_;
-  std::string_view op_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-// BEGIN IMMEDIATE on construction (takes the write lock at once, so a
-// read-then-write never fails halfway on a busy database); ROLLBACK on
-// destruction unless committed.
-class Transaction {
- public:
-  Transaction(sqlite3* db, std::string_view op) : db_(db), op_(op) {
-    begun_ = Exec(db, "BEGIN IMMEDIATE", op);
-  }
-  ~Transaction() {
-    if (begun_.ok() && !committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-
-  const Status& begun() const { return begun_; }
-  Status Commit() {
-    Status s = Exec(db_, "COMMIT", op_);
-    committed_ = s.ok();
-    return s;
-  }
-
- private:
-  sqlite3* db_;
-  std::string_view op_;
-  Status begun_;
-  bool committed_ = false;
-};
-
-// Runs `body` (returning Result<T> or Status) in a transaction; commits if it succeeds.
-template <typename F>
-auto InTransaction(sqlite3* db, std::string_view op, F&& body) -> decltype(body()) {
-  Transaction tx(db, op);
-  if (!tx.begun()) return tx.begun().error();
-  auto result = body();
-  if (!result) return result;
-  if (Status s = tx.Commit(); !s) return s.error();
-  return result;
-}
 
 constexpr const char* kNodeColumns =
     "name, serial, certificate_pem, prefix, ipv4, wireguard_key, identity_key, issued_at, "
@@ -387,7 +300,13 @@ Status RegistryStorage::RevokeNode(std::string_view name_or_serial, UnixSeconds 
     if (Status s = update.prepared(); !s) return s;
     update.Bind(1, name);
     update.Bind(2, now);
-    return update.Run();
+    if (Status s = update.Run(); !s) return s;
+    if (sqlite3_changes(db_) == 0) return Ok();
+    // The CRL changed, and the network config names the CRL version.
+    return Exec(db_,
+                "UPDATE network_version SET version = version + 1, crl_version = crl_version + 1 "
+                "WHERE id = 1",
+                kOp);
   });
 }
 
@@ -506,28 +425,33 @@ Status RegistryStorage::UpsertEndpoints(const EndpointsRecord& record) {
   constexpr std::string_view kOp = "UpsertEndpoints";
   return InTransaction(db_, kOp, [&]() -> Status {
     Statement s(db_,
-                "INSERT INTO endpoints (node_name, endpoints_json, last_seen) VALUES (?1, ?2, ?3) "
+                "INSERT INTO endpoints (node_name, endpoints_json, last_seen, peer_record) "
+                "VALUES (?1, ?2, ?3, ?4) "
                 "ON CONFLICT (node_name) DO UPDATE SET endpoints_json = excluded.endpoints_json, "
-                "last_seen = excluded.last_seen",
+                "last_seen = excluded.last_seen, peer_record = excluded.peer_record",
                 kOp);
     if (Status p = s.prepared(); !p) return p;
     s.Bind(1, record.node_name);
     s.Bind(2, record.endpoints_json);
     s.Bind(3, record.last_seen);
+    s.Bind(4, record.peer_record);
     return s.Run();
   });
 }
 
 Result<std::optional<EndpointsRecord>> RegistryStorage::FindEndpoints(std::string_view node_name) {
   constexpr std::string_view kOp = "FindEndpoints";
-  Statement s(
-      db_, "SELECT node_name, endpoints_json, last_seen FROM endpoints WHERE node_name = ?1", kOp);
+  Statement s(db_,
+              "SELECT node_name, endpoints_json, last_seen, peer_record FROM endpoints WHERE "
+              "node_name = ?1",
+              kOp);
   if (Status p = s.prepared(); !p) return p.error();
   s.Bind(1, node_name);
   Result<bool> row = s.Step();
   if (!row) return row.error();
   if (!*row) return std::optional<EndpointsRecord>();
-  return std::optional<EndpointsRecord>(EndpointsRecord{s.Text(0), s.Text(1), s.Time(2)});
+  return std::optional<EndpointsRecord>(
+      EndpointsRecord{s.Text(0), s.Text(1), s.Time(2), s.Text(3)});
 }
 
 }  // namespace plexus

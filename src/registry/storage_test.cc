@@ -96,7 +96,7 @@ TEST_F(StorageTest, CreatesAndReopensKeepingData) {
     IssuedToken t = AddToken(*storage, 2);
     EXPECT_TRUE(storage->AddNode(Node(1), Use(t)).ok());
     EXPECT_TRUE(storage->SetSetting("name", "example").ok());
-    EXPECT_TRUE(storage->UpsertEndpoints({"node1", R"(["192.0.2.1:51820"])", kNow}).ok());
+    EXPECT_TRUE(storage->UpsertEndpoints({"node1", R"(["192.0.2.1:51820"])", kNow, ""}).ok());
     return t;
   }();
   auto storage = OpenOrDie();
@@ -145,7 +145,7 @@ TEST_F(StorageTest, RefusesANewerSchema) {
   SetRawSchemaVersion(7);
   Result<std::unique_ptr<RegistryStorage>> s = RegistryStorage::Open(path_);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().message().find("database schema 7 is newer than this plexus (knows 1)"),
+  EXPECT_NE(s.error().message().find("database schema 7 is newer than this plexus (knows 2)"),
             std::string::npos)
       << s.error().message();
 }
@@ -329,13 +329,13 @@ TEST_F(StorageTest, SettingsBumpTheNetworkVersion) {
 TEST_F(StorageTest, EndpointsUpsertReplacesAndNeedsANode) {
   auto storage = OpenOrDie();
   ASSERT_TRUE(storage->AddNode(Node(1), std::nullopt).ok());
-  ASSERT_TRUE(storage->UpsertEndpoints({"node1", "[]", kNow}).ok());
+  ASSERT_TRUE(storage->UpsertEndpoints({"node1", "[]", kNow, ""}).ok());
   ASSERT_TRUE(
-      storage->UpsertEndpoints({"node1", R"(["[2001:db8::1]:51820"])", kNow + hours(1)}).ok());
+      storage->UpsertEndpoints({"node1", R"(["[2001:db8::1]:51820"])", kNow + hours(1), ""}).ok());
   EndpointsRecord e = **storage->FindEndpoints("node1");
   EXPECT_EQ(e.endpoints_json, R"(["[2001:db8::1]:51820"])");
   EXPECT_EQ(e.last_seen, kNow + hours(1));
-  Status orphan = storage->UpsertEndpoints({"ghost", "[]", kNow});
+  Status orphan = storage->UpsertEndpoints({"ghost", "[]", kNow, ""});
   ASSERT_FALSE(orphan.ok());
   EXPECT_EQ(orphan.error().message(), "UpsertEndpoints: FOREIGN KEY constraint failed");
 }
@@ -396,6 +396,71 @@ TEST_F(StorageTest, SurvivesSigkillDuringAddNode) {
   EXPECT_EQ(UsesLeft(*storage, t.token.id) + static_cast<int>(nodes->size()), kUses);
   // And the database takes new work.
   EXPECT_TRUE(storage->AddNode(Node(kUses), TokenUse{t.token.id, &t.secret, kNow}).ok());
+}
+
+TEST_F(StorageTest, RevokeBumpsTheCrlAndNetworkVersionsOnce) {
+  auto storage = OpenOrDie();
+  ASSERT_TRUE(storage);
+  ASSERT_TRUE(storage->AddNode(Node(1), std::nullopt).ok());
+  EXPECT_EQ(*storage->CrlVersion(), 0);
+  ASSERT_TRUE(storage->RevokeNode("node1", kNow).ok());
+  ASSERT_TRUE(storage->RevokeNode("node1", kNow).ok());
+  EXPECT_EQ(*storage->CrlVersion(), 1);
+  EXPECT_EQ(*storage->NetworkVersion(), 1);
+  EXPECT_EQ(*storage->RevokedSerials(), std::vector<std::string>{Node(1).serial});
+}
+
+TEST_F(StorageTest, RenewKeepsTheOldSerialForTheCrl) {
+  auto storage = OpenOrDie();
+  ASSERT_TRUE(storage);
+  ASSERT_TRUE(storage->AddNode(Node(1), std::nullopt).ok());
+  Renewal r{"node1", Node(1).serial, "abc123", "pem", kNow + hours(1), kNow + hours(48)};
+  ASSERT_TRUE(storage->RenewNode(r).ok());
+  EXPECT_EQ((*storage->FindNode("node1"))->serial, "abc123");
+  Status again = storage->RenewNode(r);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().message(), "RenewNode: node node1 was renewed meanwhile");
+  ASSERT_TRUE(storage->RevokeNode("node1", kNow).ok());
+  EXPECT_EQ(*storage->RevokedSerials(), (std::vector<std::string>{Node(1).serial, "abc123"}));
+  r.old_serial = "abc123";
+  EXPECT_FALSE(storage->RenewNode(r).ok()) << "a revoked node is never renewed";
+}
+
+TEST_F(StorageTest, UpdateSettingsIsAllOrNothing) {
+  auto storage = OpenOrDie();
+  ASSERT_TRUE(storage);
+  Result<int64_t> v = storage->UpdateSettings([](const SettingsMap&) -> Result<SettingsMap> {
+    return SettingsMap{{"a", "1"}, {"b", "2"}};
+  });
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, 1);
+  Result<int64_t> failed = storage->UpdateSettings(
+      [](const SettingsMap&) -> Result<SettingsMap> { return MakeError("no"); });
+  EXPECT_FALSE(failed.ok());
+  v = storage->UpdateSettings([](const SettingsMap& m) -> Result<SettingsMap> {
+    SettingsMap next = m;
+    next.erase("a");
+    next["c"] = "3";
+    return next;
+  });
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, 2);
+  EXPECT_EQ(*storage->AllSettings(), (SettingsMap{{"b", "2"}, {"c", "3"}}));
+}
+
+TEST_F(StorageTest, RecentEndpointsSkipRevokedAndStaleNodes) {
+  auto storage = OpenOrDie();
+  ASSERT_TRUE(storage);
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(storage->AddNode(Node(i), std::nullopt).ok());
+  ASSERT_TRUE(storage->UpsertEndpoints({"node1", "[]", kNow, "{}"}).ok());
+  ASSERT_TRUE(storage->UpsertEndpoints({"node2", "[]", kNow + hours(1), "{}"}).ok());
+  ASSERT_TRUE(storage->UpsertEndpoints({"node3", "[]", kNow - hours(5), "{}"}).ok());
+  ASSERT_TRUE(storage->RevokeNode("node1", kNow).ok());
+  Result<std::vector<EndpointsRecord>> recent = storage->RecentEndpoints(kNow - hours(1), 10);
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 1u);
+  EXPECT_EQ((*recent)[0].node_name, "node2");
+  EXPECT_EQ(storage->LastSeen()->size(), 3u);
 }
 
 }  // namespace
