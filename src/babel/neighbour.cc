@@ -97,7 +97,11 @@ void NeighbourTable::Settle(std::map<NeighbourKey, Entry>::iterator it, Timestam
 NeighbourEvents NeighbourTable::OnHello(const NeighbourKey& key, const HelloInfo& hello,
                                         Timestamp now) {
   NeighbourEvents events;
-  GetOrCreate(key).neighbour.OnHello(hello, now);
+  // §3.4.1: a seqno jump means the neighbour rebooted; its entry is discarded,
+  // and so are the routes learned from it (they describe a state it forgot).
+  if (GetOrCreate(key).neighbour.OnHello(hello, now) == HelloHistory::Outcome::kReset) {
+    events.removed.push_back(key);
+  }
   Settle(entries_.find(key), now, events);
   return events;
 }

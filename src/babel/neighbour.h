@@ -76,7 +76,9 @@ struct CostChange {
 struct NeighbourEvents {
   std::vector<CostChange> cost_changed;
   // Removed neighbours; a removed neighbour whose cost was finite is also in
-  // cost_changed with new_cost infinity.
+  // cost_changed with new_cost infinity. A neighbour whose Hello seqno jumped
+  // (it rebooted, §3.4.1) is reported here too: its entry restarted from that
+  // Hello, and the routes it sent before must be flushed.
   std::vector<NeighbourKey> removed;
   bool empty() const { return cost_changed.empty() && removed.empty(); }
 };

@@ -48,6 +48,19 @@ TEST(NeighbourTableTest, CostNeedsTwoHellosAndAnIhu) {
   EXPECT_EQ(table.Cost(Key(), kT0 + kHello), Metric(96));
 }
 
+TEST(NeighbourTableTest, HelloSeqnoJumpReportsTheRebootedNeighbourAsRemoved) {
+  NeighbourTable table = UpTable();
+  // §3.4.1: a jump of more than 16 means the neighbour lost its seqno; the
+  // routes it sent before describe a state it forgot and must go.
+  const NeighbourEvents e = table.OnHello(Key(), Hello(40000), kT0 + seconds(5));
+  ASSERT_EQ(e.removed.size(), 1u);
+  EXPECT_EQ(e.removed[0], Key());
+  ASSERT_EQ(e.cost_changed.size(), 1u);
+  EXPECT_EQ(e.cost_changed[0].new_cost, Metric::Infinity());
+  EXPECT_EQ(table.size(), 1u) << "the entry restarts from the new Hello";
+  EXPECT_TRUE(table.OnHello(Key(), Hello(40001), kT0 + seconds(9)).removed.empty());
+}
+
 TEST(NeighbourTableTest, MissedHellosTakeTheLinkDownAndBackUp) {
   NeighbourTable table = UpTable();
   // Hello 2 at 4 s; timer at 10 s (1.5 x 4 s), then 14 s: history 100 -> down.
