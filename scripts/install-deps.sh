@@ -10,7 +10,7 @@ PACKAGES=(
   libtomlplusplus-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # system tests, interop and benchmarks
-  python3 python3-pytest iproute2 nftables iputils-ping iperf3 ethtool jq procps
+  python3 python3-pytest python3-cryptography iproute2 nftables iputils-ping iperf3 ethtool jq procps
   wireguard-go wireguard-tools babeld
 )
 
