@@ -235,6 +235,7 @@ void Engine::Impl::ReconcileAdvertised(const Destination& destination, Timestamp
   }
   if (!NeedsTriggeredUpdate(destination)) return;
   if (params_.triggered_update_delay <= Duration::zero()) {
+    ++stats_.triggered_updates_sent;
     SendRoute(*route, std::nullopt, now);
     return;
   }
@@ -261,9 +262,9 @@ bool Engine::Impl::NeedsTriggeredUpdate(const Destination& destination) const {
 void Engine::Impl::SendTriggeredUpdates(Timestamp now) {
   if (triggered_deadline_ > now) return;
   for (const Destination& destination : triggered_) {
-    if (NeedsTriggeredUpdate(destination)) {
-      SendRoute(*routes_.Selected(destination), std::nullopt, now);
-    }
+    if (!NeedsTriggeredUpdate(destination)) continue;
+    ++stats_.triggered_updates_sent;
+    SendRoute(*routes_.Selected(destination), std::nullopt, now);
   }
   triggered_.clear();
   triggered_deadline_ = Timestamp::Infinite();

@@ -115,6 +115,11 @@ struct EngineStats {
   uint64_t updates_sent = 0;
   uint64_t requests_received = 0;
   uint64_t requests_sent = 0;
+  // What the engine decided to send (one count per decision, not per interface).
+  uint64_t full_updates_sent = 0;       // periodic, on a new interface, or answering a wildcard
+  uint64_t triggered_updates_sent = 0;  // §3.7.2, one per destination
+  uint64_t retractions_sent = 0;        // first sends, not the urgent resends
+  uint64_t seqno_requests_forwarded = 0;
 };
 
 class Engine {

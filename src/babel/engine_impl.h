@@ -99,6 +99,7 @@ class Engine::Impl {
   void OnHello(const Received& rx, const Hello& hello);
   void OnIhu(const Received& rx, const Ihu& ihu);
   void OnUpdate(const Received& rx, const Update& update);
+  void AnswerRequesters(const Update& update, Timestamp now);
   void OnRouteRequest(const Received& rx, const RouteRequest& request);
   void OnSeqnoRequest(const Received& rx, const SeqnoRequest& request);
   void ForwardSeqnoRequest(const Received& rx, const SeqnoRequest& request);

@@ -200,6 +200,108 @@ TEST_F(EngineProbeTest, LearnedRouteIsAnnouncedAndAnswered) {
   EXPECT_EQ(answer[0].seqno, Seqno(10));
 }
 
+// RFC 8966 §3.7.2: which changes of the selected route trigger an update.
+// Updates arrive from one neighbour, whose first Update (seqno 10, metric
+// 200) set our feasibility distance to (10, 296).
+TEST_F(EngineProbeTest, TriggeredUpdatesFollowTheRouteChanges) {
+  enum Expect { kNothing, kUpdate, kRetraction };
+  struct Case {
+    const char* name;
+    uint16_t seqno;
+    uint16_t metric;
+    RouterId router;
+    Expect expect;
+  };
+  const RouterId other2 = RouterId::FromUint64(0x78);
+  const Case cases[] = {
+      {"small decrease waits for the periodic update", 10, 150, kOther, kNothing},
+      {"large decrease", 10, 10, kOther, kUpdate},
+      {"same again", 10, 10, kOther, kNothing},
+      {"increase with the same seqno is unfeasible: route lost", 10, 300, kOther, kRetraction},
+      {"newer seqno makes it feasible", 11, 300, kOther, kUpdate},
+      {"newer seqno alone", 12, 300, kOther, kUpdate},
+      {"router-id change", 1, 300, other2, kUpdate},
+  };
+  BecomeNeighbour();
+  const Destination d = Dest("fd00:7::/64");
+  Send({RouteUpdate(d, 10, 200)});
+  now_ = now_ + seconds(1);
+  engine_->Tick(now_);
+  Take();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<Update> updates =
+        UpdatesIn(Send({RouteUpdate(d, c.seqno, c.metric, c.router)}), std::nullopt, true);
+    now_ = now_ + seconds(1);
+    engine_->Tick(now_);
+    for (const Update& u : UpdatesIn(Take(), std::nullopt, true)) updates.push_back(u);
+    if (c.expect == kNothing) {
+      EXPECT_TRUE(updates.empty());
+      continue;
+    }
+    ASSERT_FALSE(updates.empty());
+    if (c.expect == kRetraction) {
+      EXPECT_TRUE(updates[0].IsRetraction());
+      continue;
+    }
+    EXPECT_EQ(updates[0].metric, Metric(c.metric + 96));
+    EXPECT_EQ(updates[0].router_id, c.router);
+    EXPECT_EQ(updates[0].seqno, Seqno(c.seqno));
+  }
+}
+
+// RFC 8966 §3.8.2.2: an unfeasible update for the selected route makes us
+// ask that neighbour for a newer seqno.
+TEST_F(EngineProbeTest, UnfeasibleUpdateForSelectedRouteAsksForNewerSeqno) {
+  BecomeNeighbour();
+  const Destination d = Dest("fd00:7::/64");
+  Send({RouteUpdate(d, 10, 100)});
+  now_ = now_ + seconds(1);
+  engine_->Tick(now_);  // announced: feasibility distance (10, 196)
+  Take();
+  const std::vector<Received> out = Send({RouteUpdate(d, 10, 200)});
+  std::vector<Received> unicast;
+  for (const Received& r : out) {
+    if (r.packet.destination == kProbe) unicast.push_back(r);
+  }
+  const std::vector<SeqnoRequest> requests = TlvsIn<SeqnoRequest>(unicast);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(TlvsIn<SeqnoRequest>(out).size(), 1u) << "no multicast request as well";
+  EXPECT_EQ(requests[0].seqno, Seqno(11));
+  EXPECT_EQ(requests[0].router_id, kOther);
+  EXPECT_EQ(requests[0].hop_count, kSeqnoRequestHopCount);
+  EXPECT_TRUE(engine_->Fib().empty()) << "the unfeasible route is not used";
+  // The newer seqno makes it feasible again.
+  Send({RouteUpdate(d, 11, 200)});
+  ASSERT_EQ(engine_->Fib().size(), 1u);
+  EXPECT_EQ(engine_->Fib()[0].metric, Metric(296));
+}
+
+// RFC 8966 §3.7.2: a retraction is sent at once, then resent urgently.
+TEST_F(EngineProbeTest, RetractionIsSentAtOnceAndResent) {
+  BecomeNeighbour();
+  const Destination d = Dest("fd00:7::/64");
+  Send({RouteUpdate(d, 10, 100)});
+  now_ = now_ + seconds(1);
+  engine_->Tick(now_);
+  Take();
+  Update retraction = RouteUpdate(d, 10, kMetricInfinity);
+  int sends = 0;
+  for (const Update& u : UpdatesIn(Send({retraction}), std::nullopt, true)) {
+    sends += u.IsRetraction() && u.prefix == d.prefix ? 1 : 0;
+  }
+  EXPECT_EQ(sends, 2) << "on both interfaces";
+  EXPECT_TRUE(engine_->Fib().empty());
+  for (int i = 0; i < 5; ++i) {
+    now_ = engine_->NextDeadline();
+    engine_->Tick(now_);
+    for (const Update& u : UpdatesIn(Take(), std::nullopt, true)) {
+      sends += u.IsRetraction() && u.prefix == d.prefix ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(sends, 2 * EngineParams{}.retraction_sends);
+}
+
 TEST_F(EngineProbeTest, UpdatesWithOurRouterIdAreIgnored) {
   BecomeNeighbour();
   Send({RouteUpdate(Dest("fd00:7::/64"), 10, 100, engine_->router_id())});

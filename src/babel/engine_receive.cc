@@ -38,24 +38,56 @@ void Engine::Impl::OnIhu(const Received& rx, const Ihu& ihu) {
   ApplyNeighbourEvents(neighbours_.OnIhu(rx.from, info, rx.now), rx.now);
 }
 
+namespace {
+
+// What of a route the Fib and our announcements depend on, besides which
+// route is selected (a change of that comes as a RouteEvent).
+struct RouteState {
+  bool selected;
+  Metric metric;
+  Seqno seqno;
+  RouterId router_id;
+  std::optional<IpAddress> next_hop;
+  bool operator==(const RouteState&) const = default;
+};
+
+std::optional<RouteState> StateOf(const Route* route) {
+  if (route == nullptr) return std::nullopt;
+  return RouteState{route->selected, route->metric(), route->seqno, route->router_id,
+                    route->next_hop};
+}
+
+}  // namespace
+
 // RFC 8966 §3.5.3. Updates carrying our own router-id describe our own
-// routes coming back and are ignored. Requests the Update satisfies are
-// answered: the requesters whose Seqno Requests we forwarded get our route.
+// routes coming back and are ignored. A refresh that changes nothing of a
+// selected route leaves the destination clean (the common case: periodic
+// updates). Requests the Update satisfies are answered: the requesters whose
+// Seqno Requests we forwarded get our route.
 void Engine::Impl::OnUpdate(const Received& rx, const Update& update) {
   ++stats_.updates_received;
   if (!update.wildcard && update.router_id == router_id()) return;
   const Metric cost = neighbours_.Cost(rx.from, rx.now);
-  ApplyRouteEvents(routes_.OnUpdate(rx.from, cost, update, sources_, rx.now), rx.now);
-  if (update.wildcard) return;
-  const Destination destination{update.prefix, update.source_prefix};
-  dirty_.insert(destination);
-  if (const Route* route = routes_.Find({destination, rx.from})) {
-    route_deadline_ = std::min(route_deadline_, route->expires_at);
+  if (update.wildcard) {
+    ApplyRouteEvents(routes_.OnUpdate(rx.from, cost, update, sources_, rx.now), rx.now);
+    return;
   }
+  const Destination destination{update.prefix, update.source_prefix};
+  const RouteKey key{destination, rx.from};
+  const std::optional<RouteState> before = StateOf(routes_.Find(key));
+  ApplyRouteEvents(routes_.OnUpdate(rx.from, cost, update, sources_, rx.now), rx.now);
+  const Route* route = routes_.Find(key);
+  if (route != nullptr) route_deadline_ = std::min(route_deadline_, route->expires_at);
+  if (route != nullptr && route->selected && StateOf(route) != before) dirty_.insert(destination);
+  AnswerRequesters(update, rx.now);
+}
+
+void Engine::Impl::AnswerRequesters(const Update& update, Timestamp now) {
+  const Destination destination{update.prefix, update.source_prefix};
   for (const SatisfiedRequest& satisfied : requests_.OnUpdate(update)) {
     for (const NeighbourKey& requester : satisfied.requesters) {
       const Route* route = routes_.Selected(destination);
-      if (route != nullptr) SendRoute(*route, requester, rx.now);
+      if (route != nullptr) SendRoute(*route, requester, now);
     }
   }
 }
@@ -98,7 +130,9 @@ void Engine::Impl::ForwardSeqnoRequest(const Received& rx, const SeqnoRequest& r
   const Destination destination{request.prefix, request.source_prefix};
   const ForwardResult result = requests_.ForwardSeqnoRequest(
       request, rx.from, ForwardingNeighbour(destination, rx.from), rx.now);
-  if (result.forward) SendRequest(*result.forward);
+  if (!result.forward) return;
+  ++stats_.seqno_requests_forwarded;
+  SendRequest(*result.forward);
 }
 
 // §3.8.1.2: along the selected route unless it leads back to the requester;

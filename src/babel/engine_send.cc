@@ -47,6 +47,7 @@ void Engine::Impl::SendRequest(const OutgoingRequest& request) {
 // RFC 8966 §3.7.1: every own prefix and every selected route.
 void Engine::Impl::SendFullUpdate(const Target& target, std::optional<uint32_t> interface_id,
                                   Timestamp now) {
+  ++stats_.full_updates_sent;
   for (const XrouteOutput& xroute : xroutes_.Announcements()) {
     SendXroute(xroute, target, interface_id);
   }
@@ -115,6 +116,7 @@ void Engine::Impl::SendRetraction(const Destination& destination, const Advertis
   update.seqno = last.seqno;
   update.metric = Metric::Infinity();
   update.router_id = last.router_id;
+  ++stats_.retractions_sent;
   SendUpdate(update, std::nullopt);
   if (params_.retraction_sends > 1) {
     retractions_[destination] = {update, params_.retraction_sends - 1, now + kUrgentTimeout};

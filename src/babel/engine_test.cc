@@ -313,13 +313,19 @@ TEST(EngineTest, DISABLED_ScaleThousandNodes) {
   for (int i = 0; i < 20; ++i) {
     const uint64_t before = net.packets();
     net.Run(i < 14 ? seconds(1) : seconds(10));
-    size_t updates = 0, requests = 0;
+    EngineStats sum;
     for (int n = 0; n < nodes; ++n) {
-      updates += net[n].stats().updates_sent;
-      requests += net[n].stats().requests_sent;
+      const EngineStats& s = net[n].stats();
+      sum.updates_sent += s.updates_sent;
+      sum.requests_sent += s.requests_sent;
+      sum.full_updates_sent += s.full_updates_sent;
+      sum.triggered_updates_sent += s.triggered_updates_sent;
+      sum.retractions_sent += s.retractions_sent;
     }
-    std::cout << "step " << i << " packets " << net.packets() - before << " updates_sent "
-              << updates << " requests_sent " << requests << "\n";
+    std::cout << "step " << i << " packets " << net.packets() - before << " updates "
+              << sum.updates_sent << " requests " << sum.requests_sent << " full "
+              << sum.full_updates_sent << " triggered " << sum.triggered_updates_sent
+              << " retractions " << sum.retractions_sent << "\n";
   }
   size_t routes = 0;
   for (int n = 0; n < nodes; ++n) routes += net[n].Fib().size();
