@@ -46,6 +46,7 @@ struct Enrolment {
   json crl;
   json bootstrap;
   std::vector<BootstrapPeer> peers;
+  std::vector<Prefix> networks;  // the overlay's prefixes, from the network config
 };
 
 Result<std::string> DefaultName() {
@@ -144,6 +145,8 @@ Status ReadDocuments(const json& j, const Certificate& ca, int64_t now, Enrolmen
   if (!crl) return crl.error();
   identity::VerifiedRevocationList vr = identity::VerifyRevocationList(*crl, *ca_key, 0);
   if (!vr.verdict) return vr.verdict.ToStatus().error().Wrap("registry answer: crl");
+  e.networks = {vc.config.network_prefix};
+  if (vc.config.ipv4_network) e.networks.push_back(*vc.config.ipv4_network);
   e.network_config = j["network_config"];
   e.crl = j["crl"];
   e.bootstrap = j.contains("bootstrap") ? j["bootstrap"] : json::array();
@@ -201,11 +204,15 @@ std::string NodeToml(const Enrolment& e, const std::string& key_file, const std:
                      const std::string& network) {
   std::string addresses = TomlString(fmt::format("{}/{}", e.address, e.prefix.length()));
   if (e.ipv4) addresses += ", " + TomlString(Ipv4Address(*e.ipv4));
+  std::string networks;
+  for (const Prefix& p : e.networks) {
+    networks += (networks.empty() ? "" : ", ") + TomlString(p.ToString());
+  }
   std::string out = fmt::format(
       "# Written by `plexus join`: node {} of network {}.\n"
       "# Peers below are mesh peers (no allowed_prefixes): routing decides what they carry.\n"
-      "[interface]\nprivate_key_file = {}\ntun = {}\naddresses = [{}]\n",
-      e.name, network, TomlString(key_file), TomlString(tun), addresses);
+      "[interface]\nprivate_key_file = {}\ntun = {}\naddresses = [{}]\nnetworks = [{}]\n",
+      e.name, network, TomlString(key_file), TomlString(tun), addresses, networks);
   for (const BootstrapPeer& p : e.peers) {
     out += fmt::format("\n[[peer]]\npublic_key = {}\n", TomlString(p.wireguard_key.ToBase64()));
     if (p.endpoint) out += fmt::format("endpoint = {}\n", TomlString(p.endpoint->ToString()));
