@@ -294,3 +294,98 @@ def test_sigkill_during_parallel_joins_loses_nothing(registry):
     r, _ = join(registry, registry.token(1)["url"], "after")
     assert r.returncode == 0, r.stderr
     assert field(r.stdout, "prefix") not in set(stored_prefixes)
+
+
+def signed_document(kind, version, issued_at, payload: bytes, key):
+    """A SignedDocument (src/identity/signed_document.h) signed with an Ed25519 key."""
+    import struct
+    from cryptography.hazmat.primitives import serialization
+
+    def lp(b):
+        return struct.pack(">I", len(b)) + b
+
+    signed = (lp(b"plexus signed document v1") + lp(kind.encode()) + struct.pack(">Q", version)
+              + struct.pack(">q", issued_at) + lp(payload))
+    raw = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    return {"issued_at": issued_at, "kind": kind, "payload": b64encode(payload).decode(),
+            "signature": b64encode(key.sign(signed)).decode(),
+            "signer": b64encode(key.public_key().public_bytes(*raw)).decode(),
+            "version": version}
+
+
+def canonical(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+
+
+def get_document(reg, path):
+    status, text = reg.request("GET", path)
+    assert status == 200, text
+    doc = json.loads(text)
+    return doc, json.loads(__import__("base64").b64decode(doc["payload"]))
+
+
+def test_heartbeat_feeds_bootstrap_and_join_writes_the_peer(registry):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+    raw = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    token = registry.token(2)
+    ident = ed25519.Ed25519PrivateKey.generate()
+    wg_pub = b64encode(x25519.X25519PrivateKey.generate().public_key().public_bytes(*raw)).decode()
+    status, text = registry.request("POST", "/v1/join", json.dumps(
+        {"token": token["token"], "name": "seed",
+         "identity_key": b64encode(ident.public_key().public_bytes(*raw)).decode(),
+         "wireguard_key": wg_pub}))
+    assert status == 200, text
+    cert = json.loads(text)["certificate"]
+    now = int(time.time())
+    record = canonical({"certificate": cert, "endpoints": ["192.0.2.10:51820"]})
+    beat = json.dumps(signed_document("peer-record", now, now, record, ident))
+    status, text = registry.request("POST", "/v1/heartbeat", beat)
+    assert status == 200, text
+    status, text = registry.request("POST", "/v1/heartbeat", beat)
+    assert status == 403, "a replayed heartbeat is refused"
+    _, peers = registry.request("GET", "/v1/bootstrap")
+    assert len(json.loads(peers)["peers"]) == 1
+    seed = [n for n in registry.nodes() if n["name"] == "seed"][0]
+    assert seed["last_seen"] is not None
+
+    r, d = join(registry, token["url"], "second")
+    assert r.returncode == 0, r.stderr
+    config = tomllib.loads((d / "node.toml").read_text())
+    assert config["peer"] == [{"public_key": wg_pub, "endpoint": "192.0.2.10:51820"}]
+
+
+def test_admin_commands_change_the_signed_documents(registry):
+    url = registry.token(2)["url"]
+    for name in ["a1", "a2"]:
+        r, _ = join(registry, url, name)
+        assert r.returncode == 0, r.stderr
+    crl0, _ = get_document(registry, "/v1/crl")
+    config0, _ = get_document(registry, "/v1/config")
+    serial = [n["serial"] for n in registry.nodes() if n["name"] == "a1"][0]
+
+    registry.admin("revoke", "a1")
+    crl1, crl_payload = get_document(registry, "/v1/crl")
+    assert crl1["version"] == crl0["version"] + 1
+    assert serial in crl_payload["serials"]
+    config1, payload = get_document(registry, "/v1/config")
+    assert config1["version"] == config0["version"] + 1
+    assert payload["crl_version"] == crl1["version"]
+    assert [n["revoked"] for n in registry.nodes() if n["name"] == "a1"] == [True]
+
+    registry.admin("config", "set", "client_count", "5")
+    config2, payload = get_document(registry, "/v1/config")
+    assert config2["version"] == config1["version"] + 1
+    assert payload["client_count"] == 5
+    bad = registry.admin("config", "set", "network_prefix", "fd00::/48", check=False)
+    assert bad.returncode == 1 and "fixed at `registry init`" in bad.stderr
+    bad = registry.admin("config", "set", "max_clients", "1", check=False)
+    assert bad.returncode == 1 and "max_clients" in bad.stderr
+    assert get_document(registry, "/v1/config")[0]["version"] == config2["version"]
+
+    token = registry.token(1)
+    registry.admin("token", "delete", token["id"])
+    assert token["id"] not in [t["id"] for t in json.loads(
+        registry.admin("token", "list", "--json").stdout)]
+    r, _ = join(registry, token["url"], "late")
+    assert r.returncode == 1 and "unknown token" in r.stderr
