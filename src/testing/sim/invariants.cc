@@ -50,6 +50,10 @@ void Report(std::vector<std::string>& problems, size_t max, std::string text) {
   if (problems.size() < max) problems.push_back(std::move(text));
 }
 
+bool Full(const std::vector<std::string>& problems, size_t max) {
+  return problems.size() >= max;
+}
+
 // (3) for one (node, destination) pair.
 void CheckPair(const Network& network, const std::vector<int>& component, int node,
                const babel::Destination& d, int owner, std::vector<std::string>& problems,
@@ -164,15 +168,29 @@ void InvariantChecker::Fail(const Network& network, const std::string& what) {
 std::vector<std::string> ConvergenceProblems(const Network& network, size_t max_problems) {
   std::vector<std::string> problems;
   const std::vector<int> component = UsableComponents(network);
-  for (int owner = 0; owner < network.node_count(); ++owner) {
+  for (int owner = 0; owner < network.node_count() && !Full(problems, max_problems); ++owner) {
     for (const babel::Destination& d : network.prefixes(owner)) {
-      for (int node = 0; node < network.node_count(); ++node) {
+      for (int node = 0; node < network.node_count() && !Full(problems, max_problems); ++node) {
         if (node == owner || !network.node_running(node)) continue;
         CheckPair(network, component, node, d, owner, problems, max_problems);
       }
     }
   }
   return problems;
+}
+
+}  // namespace plexus::sim
+
+namespace plexus::sim {
+
+std::optional<Duration> RunUntilConverged(Network& network, Duration limit, Duration poll) {
+  const Timestamp begin = network.now();
+  while (!network.halted()) {
+    if (ConvergenceProblems(network, 1).empty()) return network.now() - begin;
+    if (network.now() - begin >= limit) return std::nullopt;
+    network.RunFor(poll);
+  }
+  return std::nullopt;
 }
 
 }  // namespace plexus::sim

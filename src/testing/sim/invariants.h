@@ -78,6 +78,10 @@ class InvariantChecker final : public Observer {
 // (3): up to `max_problems` descriptions; empty when converged.
 std::vector<std::string> ConvergenceProblems(const Network& network, size_t max_problems = 10);
 
+// Runs `network` until ConvergenceProblems is empty, polling every `poll`,
+// for at most `limit`; returns the virtual time it took, or nullopt.
+std::optional<Duration> RunUntilConverged(Network& network, Duration limit, Duration poll);
+
 // The metric bound for (2): (nodes - 1) hops of `max_link_cost`, saturating.
 babel::Metric MetricBound(int nodes, uint16_t max_link_cost);
 

@@ -200,8 +200,9 @@ void Network::StartNode(int node) {
     if (!s) Record({9}, [&] { return "AddInterface failed: " + s.error().message(); });
   }
   for (const babel::Destination& d : n.prefixes) n.protocol->AddPrefix(d, now());
-  OnNodeEvent(node);
+  // Carrier first: packets sent before an epoch bump would be dropped.
   for (size_t k = 0; k < n.links.size(); ++k) UpdateCarrier(n.links[k], was[k]);
+  OnNodeEvent(node);
   TopologyChanged();
 }
 
@@ -229,6 +230,10 @@ void Network::UpdateCarrier(size_t link, bool was_usable) {
   for (LinkEnd& end : l.end) {
     if (!end.declared_down) continue;
     end.declared_down = false;
+    Record({10, static_cast<uint64_t>(now().nanos()), link}, [&] {
+      return fmt::format("{} interface up node {} if {}", now().nanos(), end.node,
+                         end.interface_id);
+    });
     nodes_[end.node]->protocol->InterfaceUp(end.interface_id, now());
     OnNodeEvent(end.node);
   }
@@ -240,6 +245,10 @@ void Network::DetectDown(size_t link, uint64_t epoch) {
   for (LinkEnd& end : l.end) {
     if (!node_running(end.node)) continue;
     end.declared_down = true;
+    Record({11, static_cast<uint64_t>(now().nanos()), link}, [&] {
+      return fmt::format("{} interface down node {} if {}", now().nanos(), end.node,
+                         end.interface_id);
+    });
     nodes_[end.node]->protocol->InterfaceDown(end.interface_id, now());
     OnNodeEvent(end.node);
   }

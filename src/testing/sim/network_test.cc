@@ -73,6 +73,18 @@ TEST(NetworkTest, PacketArrivesAfterTheLinkDelayAtTheOtherEnd) {
   EXPECT_EQ(f.network.stats().packets_delivered, 1u);
 }
 
+TEST(NetworkTest, StartingNodeReachesRunningNeighboursAtOnce) {
+  ScriptedFactory factory;
+  factory.setup = [](int, ScriptedNode& n) { n.greet = true; };
+  Network network(LineGraph(2), Params(), factory.Make());
+  network.Start();
+  network.RunFor(seconds(1));
+  // Node 0 started first: its greeting found no one; node 1's reached node 0.
+  EXPECT_TRUE(factory.Latest(1).received.empty());
+  ASSERT_EQ(factory.Latest(0).received.size(), 1u);
+  EXPECT_EQ(factory.Latest(0).received[0].at, kT0 + milliseconds(10));
+}
+
 TEST(NetworkTest, JitterStaysWithinBounds) {
   NetworkParams params = Params();
   params.link = {milliseconds(10), milliseconds(5), 0};

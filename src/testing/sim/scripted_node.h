@@ -34,6 +34,7 @@ class ScriptedNode final : public NodeProtocol {
 
   Status AddInterface(uint32_t id, const IpAddress& link_local, Timestamp now) override {
     interfaces.emplace_back(id, link_local);
+    if (greet) outbox_.push_back({id, std::nullopt, Bytes{std::byte{0xAA}}});
     return {};
   }
   void AddPrefix(const babel::Destination& destination, Timestamp now) override {
@@ -68,6 +69,7 @@ class ScriptedNode final : public NodeProtocol {
   std::vector<babel::InstalledRoute> Fib() const override { return fib_; }
   uint64_t fib_version() const override { return fib_version_; }
 
+  bool greet = false;  // AddInterface queues a packet {0xAA}, as Engine sends a Hello
   std::vector<std::pair<uint32_t, IpAddress>> interfaces;
   std::vector<babel::Destination> prefixes;
   std::vector<std::string> events;  // "down 1 @1000000000"
