@@ -35,7 +35,7 @@ struct BootstrapPeer {
 };
 
 // The registry's answer, verified against the pinned CA.
-struct Enrolment {
+struct Enrolment {  // NOLINT(bugprone-exception-escape): nlohmann::json members
   std::string name;
   Prefix prefix;
   std::optional<Prefix> ipv4;
@@ -206,7 +206,8 @@ std::string NodeToml(const Enrolment& e, const std::string& key_file, const std:
   if (e.ipv4) addresses += ", " + TomlString(Ipv4Address(*e.ipv4));
   std::string networks;
   for (const Prefix& p : e.networks) {
-    networks += (networks.empty() ? "" : ", ") + TomlString(p.ToString());
+    if (!networks.empty()) networks += ", ";
+    networks += TomlString(p.ToString());
   }
   std::string out = fmt::format(
       "# Written by `plexus join`: node {} of network {}.\n"
@@ -242,7 +243,10 @@ Status WriteState(const std::string& dir, const Keys& keys, const Enrolment& e,
       {"peers.json", e.bootstrap.dump(2) + "\n"},
       {"registry.json", registry_info.dump(2) + "\n"}};
   for (const auto& [file, text] : files) {
-    if (Status s = WriteFileAtomic(dir + "/" + file, text, 0644); !s) return s;
+    std::string path = dir;
+    path += '/';
+    path += file;
+    if (Status s = WriteFileAtomic(path, text, 0644); !s) return s;
   }
   return Ok();
 }
