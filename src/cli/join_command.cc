@@ -35,7 +35,7 @@ struct BootstrapPeer {
 };
 
 // The registry's answer, verified against the pinned CA.
-struct Enrolment {  // NOLINT(bugprone-exception-escape): nlohmann::json members
+struct Enrolment {
   std::string name;
   Prefix prefix;
   std::optional<Prefix> ipv4;
@@ -206,8 +206,7 @@ std::string NodeToml(const Enrolment& e, const std::string& key_file, const std:
   if (e.ipv4) addresses += ", " + TomlString(Ipv4Address(*e.ipv4));
   std::string networks;
   for (const Prefix& p : e.networks) {
-    if (!networks.empty()) networks += ", ";
-    networks += TomlString(p.ToString());
+    networks += (networks.empty() ? "" : ", ") + TomlString(p.ToString());
   }
   std::string out = fmt::format(
       "# Written by `plexus join`: node {} of network {}.\n"
@@ -243,10 +242,7 @@ Status WriteState(const std::string& dir, const Keys& keys, const Enrolment& e,
       {"peers.json", e.bootstrap.dump(2) + "\n"},
       {"registry.json", registry_info.dump(2) + "\n"}};
   for (const auto& [file, text] : files) {
-    std::string path = dir;
-    path += '/';
-    path += file;
-    if (Status s = WriteFileAtomic(path, text, 0644); !s) return s;
+    if (Status s = WriteFileAtomic(dir + "/" + file, text, 0644); !s) return s;
   }
   return Ok();
 }

@@ -327,7 +327,7 @@ int RunRevoke(const RegistryOptions& o) {
   Result<int64_t> config = (*s)->NetworkVersion();
   if (!crl || !config) return Failed("revoke", MakeError("reading the document versions"));
   std::printf("%s revoked: CRL version %lld, network config version %lld\n", o.target.c_str(),
-              static_cast<long long>(*crl) + 1, static_cast<long long>(*config));
+              static_cast<long long>(*crl + 1), static_cast<long long>(*config));
   return 0;
 }
 

@@ -174,4 +174,21 @@ bool RateLimiter::Take(Timestamp now) {
   return true;
 }
 
+IcmpErrors::IcmpErrors(DropCounters& drops)
+    : drops_(drops), budget_(kBudget), buffer_(kMaxIcmpv6Error) {}
+
+MutableByteSpan IcmpErrors::Build(const Snapshot& snapshot, ByteSpan offending, IcmpError kind,
+                                  uint32_t mtu, Timestamp now) {
+  const bool v6 = !offending.empty() && (std::to_integer<int>(offending[0]) >> 4) == 6;
+  const std::optional<IpAddress>& source = v6 ? snapshot.icmp_source_v6 : snapshot.icmp_source_v4;
+  if (!source) return {};
+  const size_t length = BuildIcmpError(buffer_, offending, kind, *source, mtu);
+  if (length == 0) return {};
+  if (!budget_.Take(now)) {
+    drops_.Count(NodeDrop::kIcmpRateLimited);
+    return {};
+  }
+  return MutableByteSpan(buffer_).first(length);
+}
+
 }  // namespace plexus::node

@@ -7,16 +7,19 @@
 //     else out = [IP header: us -> offending source][ICMP type code checksum
 //                 parameter][as much of offending as fits in 1280 / 576 bytes]
 //
-// THREADING: BuildIcmpError is pure and reentrant; a RateLimiter belongs to
-// one thread (each worker keeps its own).
+// THREADING: BuildIcmpError is pure and reentrant; a RateLimiter and an
+// IcmpErrors belong to one thread (each worker keeps its own).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/ip.h"
 #include "base/time.h"
+#include "node/drop_counters.h"
+#include "node/snapshot.h"
 
 namespace plexus::node {
 
@@ -61,6 +64,25 @@ class RateLimiter {
   int64_t capacity_ns_;  // burst * cost_ns_
   int64_t credit_ns_;
   int64_t last_ns_ = 0;
+};
+
+// The ICMP errors of one worker: built into its own buffer, from the node's
+// address of the offending packet's family, within the budget kBudget.
+class IcmpErrors {
+ public:
+  static constexpr RateLimiter::Config kBudget{.per_second = 100, .burst = 20};
+
+  explicit IcmpErrors(DropCounters& drops);
+  // The error about `offending` (BuildIcmpError), valid until the next call;
+  // empty when none may be sent, the node has no address of that family, or
+  // the budget is spent (counted as kIcmpRateLimited).
+  MutableByteSpan Build(const Snapshot& snapshot, ByteSpan offending, IcmpError kind, uint32_t mtu,
+                        Timestamp now);
+
+ private:
+  DropCounters& drops_;
+  RateLimiter budget_;
+  std::vector<std::byte> buffer_;
 };
 
 }  // namespace plexus::node

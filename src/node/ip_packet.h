@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "base/bytes.h"
+#include "io/checksum.h"
 
 namespace plexus::node {
 
@@ -92,6 +93,31 @@ inline bool IsLinkScoped(const IpPacketView& ip) {
   }
   return IsLinkLocalV4(ip.source) || IsLinkLocalV4(ip.destination) ||
          IsMulticastOrBroadcastV4(ip.destination);
+}
+
+// The IPv6 hop limit or IPv4 TTL of a parsed packet.
+inline uint8_t HopLimit(ByteSpan packet, const IpPacketView& ip) {
+  return std::to_integer<uint8_t>(packet[ip.version == 6 ? kIpv6HopLimitOffset : kIpv4TtlOffset]);
+}
+
+// What a router does to every packet it forwards (RFC 8200 §3, RFC 791):
+// hop limit / TTL minus one (it must be at least 1), with the IPv4 header
+// checksum updated incrementally (RFC 1624 eqn. 3; TTL and protocol share a word).
+inline void DecrementHopLimit(MutableByteSpan packet, const IpPacketView& ip) {
+  if (ip.version == 6) {
+    packet[kIpv6HopLimitOffset] = std::byte(HopLimit(packet, ip) - 1);
+    return;
+  }
+  std::byte* word = packet.data() + kIpv4TtlOffset;
+  const uint16_t old_word = LoadBe16(word);
+  StoreBe16(word, static_cast<uint16_t>(old_word - 0x100));
+  std::byte* checksum = packet.data() + kIpv4ChecksumOffset;
+  StoreBe16(checksum, io::UpdateChecksum16(LoadBe16(checksum), old_word, LoadBe16(word)));
+}
+
+// IPv4 "don't fragment" (RFC 791 §3.1).
+inline bool DontFragment(ByteSpan packet) {
+  return (packet[6] & std::byte{0x40}) != std::byte{0};
 }
 
 }  // namespace plexus::node

@@ -189,7 +189,7 @@ void Node::HandleLinkLocal(uint32_t peer, Bytes packet) {
 }
 
 void Node::SetRoutedForTesting(std::vector<ForwardingEntry> routed) {
-  routed_ = std::move(routed);
+  routed_for_testing_ = std::move(routed);
   Publish();
 }
 
@@ -275,9 +275,12 @@ std::shared_ptr<const ForwardingTable> Node::BuildForwardingTable() const {
       entries.push_back({p, std::nullopt, {ForwardingTarget::Kind::kPeer, i}});
     }
   }
-  for (const Prefix& a : addresses_) entries.push_back({a, std::nullopt, kLocal});
+  for (const Prefix& a : addresses_) {
+    if (a.length() < a.address().bit_length()) entries.push_back({a, std::nullopt, kLocal});
+  }
   // Announced prefixes (a LAN behind this node) are the kernel's to route on.
   for (const Prefix& p : announced_) entries.push_back({p, std::nullopt, kLocal});
+  entries.insert(entries.end(), routed_for_testing_.begin(), routed_for_testing_.end());
   entries.insert(entries.end(), routed_.begin(), routed_.end());
   // Inside the overlay, what no route covers is unreachable (DESIGN.md §2.4).
   constexpr ForwardingTarget kUnreachable{ForwardingTarget::Kind::kUnreachable, 0};

@@ -70,8 +70,8 @@ class Node final : private ControlSink {
   // Answers one control-socket request. Control thread.
   nlohmann::json HandleRequest(const nlohmann::json& request);
 
-  // Tests only: replaces the routed entries of the forwarding table (as the
-  // routing protocol will) and publishes them. Control thread.
+  // Tests only: entries the forwarding table takes after the configured ones
+  // and before the routing protocol's; publishes at once. Control thread.
   void SetRoutedForTesting(std::vector<ForwardingEntry> routed);
   // The `plexus routes` document. Control thread.
   nlohmann::json RoutesJson() const;
@@ -134,6 +134,7 @@ class Node final : private ControlSink {
   // Routes the routing protocol selected, into the forwarding table after
   // the configured ones (BuildForwardingTable).
   std::vector<ForwardingEntry> routed_;
+  std::vector<ForwardingEntry> routed_for_testing_;  // SetRoutedForTesting
   SnapshotHolder snapshots_;
   DropCounters drops_;
   std::atomic<int> handshake_backlog_{0};

@@ -257,7 +257,86 @@ TEST_F(NodeTest, SourceCheckUsesTheReceiversConfigurationNotTheSenders) {
 }
 
 // ---------------------------------------------------------------------------
-// 3. TUN offloads end to end.
+// 3. Forwarding through a middle node (DESIGN.md §2.6).
+
+constexpr const char* kC4 = "10.0.0.3";
+constexpr const char* kC6 = "fd00::3";
+
+// A - B - C on a line. B has A and C as mesh peers (no allowed_prefixes) and
+// routes to them through routed entries, as Babel will; A and C have B as a
+// static peer allowed the far end's prefixes (and 10.0.9.0/24, which B
+// cannot reach).
+class ThreeNodeTest : public ::testing::Test {
+ protected:
+  ThreeNodeTest()
+      : a_(h_.Add(OptionsA())),
+        b_(h_.Add(OptionsB())),
+        c_(h_.Add(Options("192.0.2.3:51820", {"10.0.0.3/32", "fd00::3/128"}))) {
+    NodeHarness::AddPeer(a_, b_, std::vector<std::string>{kB4, kB6, kC4, kC6, "10.0.9.0/24"});
+    NodeHarness::AddPeer(c_, b_, std::vector<std::string>{kB4, kB6, kA4, kA6});
+    NodeHarness::AddPeer(b_, a_, std::vector<std::string>{});  // peer 0
+    NodeHarness::AddPeer(b_, c_, std::vector<std::string>{});  // peer 1
+  }
+
+  void Start() {
+    ASSERT_TRUE(h_.Start());
+    b_.node->SetRoutedForTesting({Route("10.0.0.1/32", ToPeer(0)), Route("fd00::1/128", ToPeer(0)),
+                                  Route("10.0.0.3/32", ToPeer(1)),
+                                  Route("fd00::3/128", ToPeer(1))});
+  }
+
+  NodeHarness h_;
+  TestNode& a_;
+  TestNode& b_;
+  TestNode& c_;
+};
+
+TEST_F(ThreeNodeTest, ForwardsThroughTheMiddleNodeInBothDirections) {
+  Start();
+  const Bytes ac4 = NumberedPacket(kA4, kC4, 1, 300);
+  const Bytes ac6 = NumberedPacket(kA6, kC6, 2, 1372);  // the MTU
+  a_.tun->InjectPacket(ac4);
+  a_.tun->InjectPacket(ac6);
+  EXPECT_THAT(Receive(h_, c_, 2), ::testing::ElementsAre(AfterOneHop(ac4), AfterOneHop(ac6)));
+  const Bytes ca6 = NumberedPacket(kC6, kA6, 3);
+  c_.tun->InjectPacket(ca6);
+  EXPECT_THAT(Receive(h_, a_, 1), ::testing::ElementsAre(AfterOneHop(ca6)));
+  h_.PumpFor(milliseconds(20));
+  EXPECT_TRUE(b_.tun->TakeWritten().empty()) << "nothing was for B itself";
+  EXPECT_EQ(b_.Drops("source_not_allowed"), 0u);
+}
+
+TEST_F(ThreeNodeTest, SenderGetsTimeExceededWhenTheHopLimitRunsOutAtTheMiddleNode) {
+  Start();
+  const Bytes expiring = WithHopLimit(NumberedPacket(kA4, kC4, 1), 1);
+  a_.tun->InjectPacket(expiring);
+  std::vector<Bytes> back = Receive(h_, a_, 1);
+  ASSERT_EQ(back.size(), 1u);
+  IcmpMessage m = ParseIcmp(back[0]);
+  EXPECT_EQ(m.source, Addr(kB4));
+  EXPECT_EQ(m.destination, Addr(kA4));
+  EXPECT_EQ(m.type, 11) << "time exceeded";
+  EXPECT_EQ(m.quote, expiring);
+  EXPECT_TRUE(m.checksums_ok);
+  EXPECT_EQ(b_.Drops("hop_limit_exceeded"), 1u);
+  EXPECT_TRUE(c_.tun->TakeWritten().empty());
+}
+
+TEST_F(ThreeNodeTest, SenderGetsDestinationUnreachableFromTheMiddleNode) {
+  Start();
+  const Bytes lost = NumberedPacket(kA4, "10.0.9.9", 1);
+  a_.tun->InjectPacket(lost);
+  std::vector<Bytes> back = Receive(h_, a_, 1);
+  ASSERT_EQ(back.size(), 1u);
+  IcmpMessage m = ParseIcmp(back[0]);
+  EXPECT_EQ(m.type, 3) << "destination unreachable";
+  EXPECT_EQ(m.code, 0) << "net unreachable";
+  EXPECT_EQ(m.quote, lost) << "B quotes what it received";
+  EXPECT_EQ(b_.Drops("no_route"), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// 4. TUN offloads end to end.
 
 struct GsoCase {
   bool v6;
@@ -352,7 +431,7 @@ TEST(NodeGso, SmallPacketWithPartialChecksumIsCompletedBeforeSending) {
 }
 
 // ---------------------------------------------------------------------------
-// 4. Status.
+// 5. Status.
 
 TEST_F(NodeTest, StatusShowsEstablishedPeersWithTrafficAndNamedDrops) {
   NodeHarness::Connect(a_, b_);
@@ -447,7 +526,7 @@ TEST(NodeControlSocket, AnswersStatusOverTheControlSocket) {
 }
 
 // ---------------------------------------------------------------------------
-// 5. Garbage from the underlay.
+// 6. Garbage from the underlay.
 
 Bytes Message(uint8_t type, size_t size, std::mt19937& rng) {
   Bytes m(size);

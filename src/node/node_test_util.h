@@ -35,6 +35,7 @@
 #include "node/config.h"
 #include "node/control_sink.h"
 #include "node/forwarding_table.h"
+#include "node/ip_packet.h"
 #include "node/node.h"
 #include "testing/fake_random.h"
 #include "testing/fake_tun.h"
@@ -118,6 +119,76 @@ inline Bytes Pattern(size_t n, uint32_t seed) {
 inline Bytes NumberedPacket(std::string_view src, std::string_view dst, uint32_t seed,
                             size_t size = 100) {
   return UdpPacket(src, dst, Pattern(size, seed));
+}
+
+// ---------------------------------------------------------------------------
+// Packets a router changes or sends.
+
+// The packet after one router: hop limit / TTL one less, IPv4 checksum redone.
+inline Bytes AfterOneHop(Bytes p) {
+  const bool v6 = (std::to_integer<int>(p[0]) >> 4) == 6;
+  const size_t at = v6 ? kIpv6HopLimitOffset : kIpv4TtlOffset;
+  p[at] = std::byte(std::to_integer<uint8_t>(p[at]) - 1);
+  if (!v6) {
+    StoreBe16(&p[kIpv4ChecksumOffset], 0);
+    StoreBe16(&p[kIpv4ChecksumOffset], io::InternetChecksum(ByteSpan(p).first(kIpv4HeaderMin)));
+  }
+  return p;
+}
+
+// `p` with hop limit / TTL `hop_limit` (IPv4 checksum redone).
+inline Bytes WithHopLimit(Bytes p, uint8_t hop_limit) {
+  const bool v6 = (std::to_integer<int>(p[0]) >> 4) == 6;
+  p[v6 ? kIpv6HopLimitOffset : kIpv4TtlOffset] = std::byte(hop_limit + 1);
+  return AfterOneHop(std::move(p));
+}
+
+// An ICMP(v6) message of `type` with 28 bytes of body (no valid checksum).
+inline Bytes IcmpPacket(std::string_view src, std::string_view dst, uint8_t type) {
+  const IpAddress s = Addr(src), d = Addr(dst);
+  Bytes p = IpHeader(s, d, s.is_v6() ? kProtocolIcmpv6 : kProtocolIcmp, 28);
+  Bytes icmp = Pattern(28, type);
+  icmp[0] = std::byte{type};
+  p.insert(p.end(), icmp.begin(), icmp.end());
+  return p;
+}
+
+// An ICMP(v6) error parsed back, with its checksums checked.
+struct IcmpMessage {
+  int version = 0;
+  IpAddress source, destination;
+  uint8_t hop_limit = 0, type = 0, code = 0;
+  uint32_t parameter = 0;
+  Bytes quote;
+  bool checksums_ok = false;
+};
+
+inline IcmpMessage ParseIcmp(ByteSpan p) {
+  IcmpMessage m;
+  std::optional<IpPacketView> ip = ParseIpPacket(p);
+  EXPECT_TRUE(ip);
+  if (!ip) return m;
+  const bool v6 = ip->version == 6;
+  EXPECT_EQ(ip->protocol, v6 ? kProtocolIcmpv6 : kProtocolIcmp);
+  const size_t n = v6 ? 16 : 4;
+  m.version = ip->version;
+  m.source = v6 ? IpAddress::FromV6Bytes(ByteSpan(ip->source, n))
+                : IpAddress::FromV4Bytes(ByteSpan(ip->source, n));
+  m.destination = v6 ? IpAddress::FromV6Bytes(ByteSpan(ip->destination, n))
+                     : IpAddress::FromV4Bytes(ByteSpan(ip->destination, n));
+  m.hop_limit = HopLimit(p, *ip);
+  ByteSpan icmp = p.subspan(ip->header_length, ip->total_length - ip->header_length);
+  m.type = std::to_integer<uint8_t>(icmp[0]);
+  m.code = std::to_integer<uint8_t>(icmp[1]);
+  m.parameter = LoadBe32(icmp.data() + 4);
+  m.quote.assign(icmp.begin() + 8, icmp.end());
+  const uint16_t pseudo =
+      v6 ? io::PseudoHeaderSum(m.source.bytes(), m.destination.bytes(), kProtocolIcmpv6,
+                               static_cast<uint32_t>(icmp.size()))
+         : 0;
+  m.checksums_ok = io::OnesComplementSum(icmp, pseudo) == 0xffff &&
+                   (v6 || io::OnesComplementSum(p.first(ip->header_length)) == 0xffff);
+  return m;
 }
 
 // A TCP/IPv4 (or IPv6) packet with `flags` (ACK|PSH). With `partial`, the TCP

@@ -11,7 +11,8 @@ namespace {
 
 constexpr size_t kUdpBatch = 32;
 constexpr size_t kTunBatch = 128;
-constexpr int64_t kEventIntervalNs = 50'000'000;
+// Forwarded packets sealed per flush before the arena is sent and reused.
+constexpr size_t kForwardArenaBytes = 1 << 20;
 constexpr uint16_t kBabelPort = 6696;        // RFC 8966 §4
 constexpr uint16_t kLinkControlPort = 6327;  // DESIGN.md §2.2
 // Link-local control packets handed to the control thread, per worker: far
@@ -42,7 +43,9 @@ RxWorker::RxWorker(WorkerEnv env)
       writes_(kTunBatch),
       // Every packet was just authenticated by the AEAD (see offload.h).
       coalescer_(io::Coalescer::TransportChecksums::kTrust),
-      link_local_budget_(kLinkLocalBudget) {
+      link_local_budget_(kLinkLocalBudget),
+      sender_(env_, kForwardArenaBytes),
+      icmp_(env_.drops) {
   for (size_t i = 0; i < kTunBatch; ++i) {
     tun_batch_[i].buffer =
         MutableByteSpan(tun_storage_.data() + i * io::kMaxTunPacket, io::kMaxTunPacket);
@@ -65,12 +68,14 @@ void RxWorker::Run() {
     }
     const Timestamp now = env_.clock.Now();
     snapshot_ = env_.snapshots.Load();
+    sender_.Use(*snapshot_);
     for (size_t i = 0; i < *n; ++i) {
       const io::UdpMessage& m = udp_batch_[i];
       for (size_t s = 0; s < m.segment_count(); ++s) HandleDatagram(m.Segment(s), m.endpoint, now);
     }
     FlushTun();
     ReportEvents(now);
+    sender_.Flush(now);
   }
 }
 
@@ -108,11 +113,11 @@ void RxWorker::HandleTransport(MutableByteSpan datagram, const Endpoint& from, T
   }
   Account(it->second.peer, it->second.keypair, from, datagram.size());
   if (*n == 0) return;  // keepalive
-  HandleInner(it->second.peer, slot.buffer.first(*n));
+  HandleInner(it->second.peer, slot.buffer.first(*n), now);
 }
 
 // The decrypted packet sits in the next free TUN slot.
-void RxWorker::HandleInner(uint32_t peer, ByteSpan packet) {
+void RxWorker::HandleInner(uint32_t peer, MutableByteSpan packet, Timestamp now) {
   std::optional<IpPacketView> ip = ParseIpPacket(packet);
   if (!ip) {
     env_.drops.Count(NodeDrop::kBadInnerPacket);
@@ -128,11 +133,51 @@ void RxWorker::HandleInner(uint32_t peer, ByteSpan packet) {
     return;
   }
   std::optional<ForwardingTarget> target = snapshot_->forwarding->Lookup(*ip);
-  if (target && target->kind == ForwardingTarget::Kind::kLocal) {
+  if (!target || target->kind == ForwardingTarget::Kind::kUnreachable) {
+    env_.drops.Count(NodeDrop::kNoRoute);
+    Answer(packet, target ? IcmpError::kUnreachable : IcmpError::kNoRoute, now);
+  } else if (target->kind == ForwardingTarget::Kind::kLocal) {
     Deliver(packet.size());
+  } else {
+    Forward(target->peer, packet, *ip, now);
+  }
+}
+
+// RFC 8200 §3 / RFC 1812 §5.3.1: a packet whose hop limit would reach 0 is
+// answered, not forwarded; RFC 8201 / RFC 1191: so is one the next link cannot
+// carry unfragmented. Back out the link it came in on is allowed (Babel may
+// route so for a moment): the hop limit ends any loop.
+void RxWorker::Forward(uint32_t to, MutableByteSpan packet, const IpPacketView& ip, Timestamp now) {
+  if (HopLimit(packet, ip) <= 1) {
+    env_.drops.Count(NodeDrop::kHopLimitExceeded);
+    Answer(packet, IcmpError::kTimeExceeded, now);
     return;
   }
-  env_.drops.Count(NodeDrop::kNoRoute);
+  if (packet.size() > env_.mtu && (ip.version == 6 || DontFragment(packet))) {
+    env_.drops.Count(NodeDrop::kPacketTooBig);
+    Answer(packet, IcmpError::kPacketTooBig, now);
+    return;
+  }
+  DecrementHopLimit(packet, ip);
+  sender_.Send(to, packet, now);
+}
+
+// Sends an ICMP error about `offending` to its source, wherever the
+// forwarding table says that is.
+void RxWorker::Answer(ByteSpan offending, IcmpError kind, Timestamp now) {
+  MutableByteSpan error =
+      icmp_.Build(*snapshot_, offending, kind, static_cast<uint32_t>(env_.mtu), now);
+  std::optional<IpPacketView> ip = ParseIpPacket(error);
+  if (!ip) return;
+  std::optional<ForwardingTarget> target = snapshot_->forwarding->Lookup(*ip);
+  if (!target || target->kind == ForwardingTarget::Kind::kUnreachable) return;
+  if (target->kind == ForwardingTarget::Kind::kPeer) {
+    sender_.Send(target->peer, error, now);
+    return;
+  }
+  // To ourselves: into the TUN slot the offending packet occupied.
+  std::copy(error.begin(), error.end(), tun_batch_[tun_used_].buffer.begin());
+  Deliver(error.size());
 }
 
 // A static peer may only send from its allowed_prefixes (cryptokey routing,

@@ -5,11 +5,16 @@
 //     type 4   ──> receiver index ──> Snapshot keypair ──> Open into a TUN slot
 //                  ──> link-local Babel / link control ──> copy to the control thread
 //                  ──> inner source must be in a static sender's allowed_prefixes
-//                  ──> forwarding table: ours ──> Coalescer (TCP segments ->
-//                                                 super-packets) ──> TUN WriteBatch
+//                  ──> forwarding table:
+//                        ours ──> Coalescer (TCP segments -> super-packets) ──> TUN WriteBatch
+//                        a peer ──> hop limit - 1 ──> LinkSender (seal, UDP batch)
+//                        none / unreachable, hop limit spent, too big
+//                             ──> ICMP error back toward the source (rate-limited)
 //
 // THREADING: Run() is the body of one dedicated thread; like TxWorker it
-// reads the published Snapshot once per batch.
+// reads the published Snapshot once per batch, and sends through its own
+// LinkSender. TUN writes take `tun_write_mutex` (the TX worker writes ICMP
+// errors too).
 #pragma once
 
 #include <vector>
@@ -17,7 +22,7 @@
 #include "io/offload.h"
 #include "node/icmp_error.h"
 #include "node/ip_packet.h"
-#include "node/tx_worker.h"
+#include "node/link_sender.h"
 
 namespace plexus::node {
 
@@ -37,7 +42,9 @@ class RxWorker {
 
   void HandleDatagram(MutableByteSpan datagram, const Endpoint& from, Timestamp now);
   void HandleTransport(MutableByteSpan datagram, const Endpoint& from, Timestamp now);
-  void HandleInner(uint32_t peer, ByteSpan packet);
+  void HandleInner(uint32_t peer, MutableByteSpan packet, Timestamp now);
+  void Forward(uint32_t to, MutableByteSpan packet, const IpPacketView& ip, Timestamp now);
+  void Answer(ByteSpan offending, IcmpError kind, Timestamp now);
   bool SourceAllowed(uint32_t peer, const IpPacketView& ip) const;
   void HandleLinkScoped(uint32_t peer, ByteSpan packet, const IpPacketView& ip);
   void Deliver(size_t length);
@@ -58,6 +65,8 @@ class RxWorker {
   io::Coalescer coalescer_;
   std::vector<Received> received_;
   RateLimiter link_local_budget_;
+  LinkSender sender_;
+  IcmpErrors icmp_;
 };
 
 }  // namespace plexus::node

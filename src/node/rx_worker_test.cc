@@ -24,8 +24,10 @@ class RxWorkerTest : public ::testing::Test {
     tun_ = std::move(testing::FakeTun::Create("plx0", vnet)).value();
     udp_ = std::move(network_.Bind(local_)).value();
     peer_ = std::move(network_.Bind(remote_)).value();
+    c_ = std::move(network_.Bind(c_endpoint_)).value();
     // Our end of the session is `remote` in SessionPair terms: the peer seals with `local`.
     session_ = MakeSession(clock_.Now(), key_a_, key_a_);
+    session_c_ = MakeSession(clock_.Now(), key_c_, key_c_, 0x3333, 0x4444);
     auto table = std::make_shared<AllowedIps>();
     EXPECT_TRUE(table->Insert(*Prefix::Parse("10.0.0.1/32"), 0));
     EXPECT_TRUE(table->Insert(*Prefix::Parse("fd00::1/128"), 0));
@@ -34,15 +36,18 @@ class RxWorkerTest : public ::testing::Test {
     forwarding_ =
         MakeForwardingTable({Route("10.0.0.2/32", kToLocal), Route("fd00::2/128", kToLocal),
                              Route("10.0.0.1/32", ToPeer(0)), Route("fd00::1/128", ToPeer(0)),
-                             Route("10.0.0.3/32", ToPeer(1))});
+                             Route("10.0.0.3/32", ToPeer(1)), Route("10.3.0.0/16", ToPeer(1)),
+                             Route("fd00:3::/48", ToPeer(1)), Route("10.6.0.0/16", kToUnreachable),
+                             Route("fd00:6::/48", kToUnreachable)});
   }
   ~RxWorkerTest() override { StopWorker(); }
 
-  // Peer 0 (A) with our end of the session, and peer 1 (C) with none.
+  // Peer 0 (A) with our end of the session, and peer 1 (C) with none (or,
+  // `c_ready`, with our end of session_c_ and its endpoint).
   // `confirmed`: the receiving keypair is also A's sending keypair and A's
   // endpoint is where it sends from (nothing new to tell the control thread).
   // `mesh`: A is a mesh link (any inner source).
-  void Publish(bool confirmed = true, bool mesh = false) {
+  void Publish(bool confirmed = true, bool mesh = false, bool c_ready = false) {
     auto s = std::make_shared<Snapshot>();
     s->allowed_ips = allowed_ips_;
     s->forwarding = forwarding_;
@@ -52,7 +57,14 @@ class RxWorkerTest : public ::testing::Test {
       a.endpoint = remote_;
     }
     s->peers.push_back(a);
-    s->peers.push_back(PeerView{&slot_c_, nullptr, std::nullopt});
+    PeerView c{&slot_c_, nullptr, std::nullopt};
+    if (c_ready) {
+      c.sending = session_c_.local;
+      c.endpoint = c_endpoint_;
+    }
+    s->peers.push_back(c);
+    s->icmp_source_v4 = Addr("10.0.0.2");
+    s->icmp_source_v6 = Addr("fd00::2");
     s->by_receiver_index[session_.remote->local_index()] = {session_.remote, 0};
     snapshots_.Publish(std::move(s));
   }
@@ -101,8 +113,31 @@ class RxWorkerTest : public ::testing::Test {
 
   uint64_t Drops(wireguard::DropReason r) const { return drops_.Get(r); }
 
+  // The plaintexts of `count` messages arriving at `socket`, opened with `keypair`.
+  std::vector<Bytes> Arrivals(testing::FakeUdpSocket& socket, wireguard::Keypair& keypair,
+                              size_t count) {
+    std::vector<Bytes> storage, out;
+    for (const io::UdpMessage& m : ReceiveDatagrams(socket, count, storage)) {
+      for (size_t i = 0; i < m.segment_count(); ++i) {
+        Bytes plain(m.Segment(i).size());
+        wireguard::Verdict<size_t> n = keypair.Open(plain, m.Segment(i), clock_.Now());
+        EXPECT_TRUE(n);
+        plain.resize(n ? *n : 0);
+        std::optional<IpPacketView> ip = ParseIpPacket(plain);
+        if (ip) plain.resize(ip->total_length);
+        out.push_back(std::move(plain));
+      }
+    }
+    return out;
+  }
+  // What A receives back (A opens with the peer's end of session_).
+  std::vector<Bytes> BackAtA(size_t count) { return Arrivals(*peer_, *session_.local, count); }
+  // What C receives (C opens with its end of session_c_).
+  std::vector<Bytes> AtC(size_t count) { return Arrivals(*c_, *session_c_.remote, count); }
+
   const Endpoint local_ = *Endpoint::Parse("192.0.2.2:51820");
   const Endpoint remote_ = *Endpoint::Parse("192.0.2.1:51820");
+  const Endpoint c_endpoint_ = *Endpoint::Parse("192.0.2.3:51820");
   testing::FakeClock clock_;
   testing::FakeRandom random_{6};
   const crypto::PublicKey key_a_ = crypto::PrivateKey::Generate(random_).Public();
@@ -111,7 +146,9 @@ class RxWorkerTest : public ::testing::Test {
   std::unique_ptr<testing::FakeTun> tun_;
   std::unique_ptr<testing::FakeUdpSocket> udp_;
   std::unique_ptr<testing::FakeUdpSocket> peer_;
+  std::unique_ptr<testing::FakeUdpSocket> c_;
   SessionPair session_;
+  SessionPair session_c_;
   std::shared_ptr<const AllowedIps> allowed_ips_;
   std::shared_ptr<const ForwardingTable> forwarding_;
   PeerSlot slot_a_{key_a_};
@@ -310,6 +347,121 @@ TEST_F(RxWorkerTest, StaticPeerStillRejectsAForeignSource) {
   Send(Seal(good));
   EXPECT_THAT(Written(1), ::testing::ElementsAre(good));
   ASSERT_TRUE(WaitFor([&] { return drops_.Get(NodeDrop::kSourceNotAllowed) == 2; }));
+}
+
+// --- Forwarding ---
+
+TEST_F(RxWorkerTest, ForwardsToTheNextPeerWithTheHopLimitDecremented) {
+  Publish(/*confirmed=*/true, /*mesh=*/false, /*c_ready=*/true);
+  StartWorker();
+  const Bytes v4 = NumberedPacket("10.0.0.1", "10.3.0.9", 1, 200);
+  const Bytes v6 = NumberedPacket("fd00::1", "fd00:3::9", 2, 1372);
+  Send(Seal(v4));
+  Send(Seal(v6));
+  EXPECT_THAT(AtC(2), ::testing::ElementsAre(AfterOneHop(v4), AfterOneHop(v6)));
+  EXPECT_FALSE(tun_->WaitForWritten(1, milliseconds(20)));
+  ASSERT_TRUE(
+      WaitFor([&] { return slot_c_.tx_packets.load() == 2 && slot_c_.tx_bytes.load() > 0; }));
+  EXPECT_EQ(slot_a_.rx_packets.load(), 2u);
+}
+
+TEST_F(RxWorkerTest, ForwardsBackOutTheLinkItCameFrom) {
+  Publish(/*confirmed=*/true, /*mesh=*/true);
+  StartWorker();
+  const Bytes p = NumberedPacket("10.7.0.1", "10.0.0.1", 1);  // to A's address, from A
+  Send(Seal(p));
+  EXPECT_THAT(BackAtA(1), ::testing::ElementsAre(AfterOneHop(p)));
+}
+
+TEST_F(RxWorkerTest, StagesForwardedPacketsForAPeerWithoutKeypair) {
+  Publish();
+  StartWorker();
+  const Bytes p = NumberedPacket("10.0.0.1", "10.3.0.9", 1);
+  Send(Seal(p));
+  ASSERT_TRUE(WaitFor([&] { return sink_.queued().size() == 1; }));
+  EXPECT_EQ(sink_.queued()[0], 1u);
+  std::lock_guard lock(slot_c_.staged_mutex);
+  ASSERT_EQ(slot_c_.staged.size(), 1u);
+  EXPECT_EQ(slot_c_.staged.front(), AfterOneHop(p));
+}
+
+TEST_F(RxWorkerTest, AnswersAnExpiringHopLimitWithTimeExceeded) {
+  Publish(/*confirmed=*/true, /*mesh=*/false, /*c_ready=*/true);
+  StartWorker();
+  const Bytes v4 = WithHopLimit(NumberedPacket("10.0.0.1", "10.3.0.9", 1), 1);
+  const Bytes v6 = WithHopLimit(NumberedPacket("fd00::1", "fd00:3::9", 2), 1);
+  const Bytes last = WithHopLimit(NumberedPacket("10.0.0.1", "10.3.0.9", 3), 2);
+  Send(Seal(v4));
+  Send(Seal(v6));
+  Send(Seal(last));
+  std::vector<Bytes> back = BackAtA(2);
+  ASSERT_EQ(back.size(), 2u);
+  IcmpMessage e4 = ParseIcmp(back[0]), e6 = ParseIcmp(back[1]);
+  EXPECT_EQ(e4.type, 11);
+  EXPECT_EQ(e4.code, 0);
+  EXPECT_EQ(e4.source, Addr("10.0.0.2"));
+  EXPECT_EQ(e4.destination, Addr("10.0.0.1"));
+  EXPECT_EQ(e4.quote, v4) << "quoted as received, before any decrement";
+  EXPECT_EQ(e6.type, 3);
+  EXPECT_EQ(e6.source, Addr("fd00::2"));
+  EXPECT_EQ(e6.quote, v6);
+  EXPECT_TRUE(e4.checksums_ok && e6.checksums_ok);
+  EXPECT_THAT(AtC(1), ::testing::ElementsAre(AfterOneHop(last))) << "hop limit 2 still passes";
+  EXPECT_EQ(drops_.Get(NodeDrop::kHopLimitExceeded), 2u);
+}
+
+TEST_F(RxWorkerTest, AnswersNoRouteAndUnreachableRoutesWithDestinationUnreachable) {
+  Publish();
+  StartWorker();
+  Send(Seal(NumberedPacket("10.0.0.1", "10.9.9.9", 1)));  // no route
+  Send(Seal(NumberedPacket("10.0.0.1", "10.6.0.1", 2)));  // unreachable route
+  Send(Seal(NumberedPacket("fd00::1", "fd00:9::1", 3)));  // no route
+  Send(Seal(NumberedPacket("fd00::1", "fd00:6::1", 4)));  // unreachable route
+  std::vector<Bytes> back = BackAtA(4);
+  ASSERT_EQ(back.size(), 4u);
+  std::vector<std::pair<int, int>> type_code;
+  for (const Bytes& b : back) {
+    IcmpMessage e = ParseIcmp(b);
+    type_code.emplace_back(e.type, e.code);
+  }
+  EXPECT_THAT(type_code, ::testing::ElementsAre(std::pair(3, 0), std::pair(3, 1), std::pair(1, 0),
+                                                std::pair(1, 0)));
+  EXPECT_EQ(drops_.Get(NodeDrop::kNoRoute), 4u);
+}
+
+TEST_F(RxWorkerTest, AnswersPacketsTooBigForTheNextLink) {
+  Publish(/*confirmed=*/true, /*mesh=*/false, /*c_ready=*/true);
+  StartWorker();
+  const Bytes v6 = NumberedPacket("fd00::1", "fd00:3::9", 1, 1400);  // 1448 > 1420
+  const Bytes v4 = NumberedPacket("10.0.0.1", "10.3.0.9", 2, 1400);  // DF set
+  Bytes v4_may_fragment = NumberedPacket("10.0.0.1", "10.3.0.9", 3, 1400);
+  v4_may_fragment[6] = std::byte{0};
+  StoreBe16(&v4_may_fragment[10], 0);
+  StoreBe16(&v4_may_fragment[10], io::InternetChecksum(ByteSpan(v4_may_fragment).first(20)));
+  Send(Seal(v6));
+  Send(Seal(v4));
+  Send(Seal(v4_may_fragment));
+  std::vector<Bytes> back = BackAtA(2);
+  ASSERT_EQ(back.size(), 2u);
+  IcmpMessage e6 = ParseIcmp(back[0]), e4 = ParseIcmp(back[1]);
+  EXPECT_EQ(e6.type, 2);
+  EXPECT_EQ(e6.code, 0);
+  EXPECT_EQ(e6.parameter, kMtu);
+  EXPECT_EQ(e4.type, 3);
+  EXPECT_EQ(e4.code, 4);
+  EXPECT_EQ(e4.parameter, kMtu);
+  EXPECT_THAT(AtC(1), ::testing::ElementsAre(AfterOneHop(v4_may_fragment)))
+      << "without DF it goes on (the outer UDP datagram may fragment)";
+  EXPECT_EQ(drops_.Get(NodeDrop::kPacketTooBig), 2u);
+}
+
+TEST_F(RxWorkerTest, RateLimitsIcmpErrors) {
+  Publish();
+  StartWorker();
+  for (uint32_t i = 0; i < 25; ++i) Send(Seal(NumberedPacket("10.0.0.1", "10.9.9.9", i)));
+  ASSERT_TRUE(WaitFor([&] { return drops_.Get(NodeDrop::kNoRoute) == 25; }));
+  EXPECT_EQ(drops_.Get(NodeDrop::kIcmpRateLimited), 5u) << "the fake clock never moves";
+  EXPECT_EQ(BackAtA(20).size(), 20u);
 }
 
 class RxWorkerVnetTest : public RxWorkerTest {

@@ -12,13 +12,9 @@ namespace plexus::node {
 namespace {
 
 constexpr size_t kTunBatch = 16;
-constexpr size_t kHeadroom = wireguard::kTransportHeaderSize;
-// Room behind a plaintext for padding (< 16) and the tag.
-constexpr size_t kTailroom = 16 + wireguard::kTagSize;
-constexpr size_t kTunSlot = kHeadroom + io::kMaxTunPacket + kTailroom;
+constexpr size_t kHeadroom = LinkSender::kHeadroom;
+constexpr size_t kTunSlot = kHeadroom + io::kMaxTunPacket + LinkSender::kTailroom;
 constexpr size_t kArenaBytes = 4 << 20;
-// Events to the control thread per peer and direction are merged within this.
-constexpr int64_t kEventIntervalNs = 50'000'000;
 
 // Length of each (but the last) segment of a GSO super-packet: IP header +
 // transport header + gso_size. 0 when the headers cannot be read (Segment will
@@ -42,10 +38,9 @@ TxWorker::TxWorker(WorkerEnv env)
     : env_(env),
       tun_storage_(kTunBatch * kTunSlot),
       tun_batch_(kTunBatch),
-      arena_(kArenaBytes),
-      segment_spans_(io::kMaxSegments * 2) {
-  outgoing_.reserve(256);
-}
+      segment_spans_(io::kMaxSegments * 2),
+      sender_(env_, kArenaBytes),
+      icmp_(env_.drops) {}
 
 void TxWorker::Run() {
   while (true) {
@@ -66,7 +61,7 @@ void TxWorker::Run() {
 
 void TxWorker::HandleBatch(size_t count, Timestamp now) {
   snapshot_ = env_.snapshots.Load();
-  arena_used_ = 0;
+  sender_.Use(*snapshot_);
   for (size_t i = 0; i < count; ++i) {
     io::TunPacket& p = tun_batch_[i];
     if (p.vnet.gso_kind() != io::VirtioNetHeader::kGsoNone) {
@@ -75,57 +70,51 @@ void TxWorker::HandleBatch(size_t count, Timestamp now) {
       HandlePacket(p, now);
     }
   }
-  Flush(now);
+  sender_.Flush(now);
 }
 
-const PeerView* TxWorker::Route(ByteSpan packet) {
+// The peer a packet from TUN goes to, or nullopt when it was dropped or
+// answered with an ICMP error.
+std::optional<uint32_t> TxWorker::Route(ByteSpan packet, Timestamp now) {
   std::optional<IpPacketView> ip = ParseIpPacket(packet);
   if (!ip) {
     env_.drops.Count(NodeDrop::kNotIp);
-    return nullptr;
+    return std::nullopt;
   }
-  const AllowedIps& table = *snapshot_->allowed_ips;
-  std::optional<uint32_t> peer =
-      ip->version == 4 ? table.LookupV4(ip->destination) : table.LookupV6(ip->destination);
-  if (!peer) {
-    env_.drops.Count(NodeDrop::kNoRoute);
-    return nullptr;
+  if (IsLinkScoped(*ip)) {
+    env_.drops.Count(NodeDrop::kLinkLocal);
+    return std::nullopt;
   }
-  return &snapshot_->peers[*peer];
+  std::optional<ForwardingTarget> target = snapshot_->forwarding->Lookup(*ip);
+  if (!target || target->kind == ForwardingTarget::Kind::kUnreachable) {
+    Unreachable(packet, *ip, target ? IcmpError::kUnreachable : IcmpError::kNoRoute, now);
+    return std::nullopt;
+  }
+  if (target->kind == ForwardingTarget::Kind::kLocal) {
+    env_.drops.Count(NodeDrop::kLocalDestination);
+    return std::nullopt;
+  }
+  return target->peer;
 }
 
-void TxWorker::Stage(const PeerView& peer, ByteSpan packet) {
-  PeerSlot& slot = *peer.slot;
-  {
-    std::lock_guard lock(slot.staged_mutex);
-    if (slot.staged.size() >= kMaxStagedPackets) {
-      slot.staged.pop_front();
-      env_.drops.Count(NodeDrop::kStagedOverflow);
-    }
-    slot.staged.emplace_back(packet.begin(), packet.end());
-  }
-  if (!slot.queue_reported.exchange(true)) {
-    env_.sink.PacketQueued(static_cast<uint32_t>(&peer - snapshot_->peers.data()));
-  }
+// RFC 4443 §3.1 / RFC 792: tell the sender, which is behind our TUN device
+// (the kernel routes the error on if the sender is not this host).
+void TxWorker::Unreachable(ByteSpan packet, const IpPacketView& ip, IcmpError kind, Timestamp now) {
+  env_.drops.Count(NodeDrop::kNoRoute);
+  MutableByteSpan error = icmp_.Build(*snapshot_, packet.first(ip.total_length), kind, 0, now);
+  if (error.empty()) return;
+  io::TunPacket out;
+  out.buffer = error;
+  out.length = error.size();
+  std::lock_guard lock(env_.tun_write_mutex);
+  (void)env_.tun.WriteBatch(std::span(&out, 1));
 }
 
-size_t TxWorker::Seal(MutableByteSpan out, size_t length, Timestamp now,
-                      const PeerView** peer_out) {
-  ByteSpan plaintext = out.subspan(kHeadroom, length);
-  const PeerView* peer = Route(plaintext);
-  *peer_out = peer;
-  if (peer == nullptr) return 0;
-  if (!peer->sending || !peer->endpoint) {
-    Stage(*peer, plaintext);
-    return 0;
-  }
-  wireguard::Verdict<size_t> sealed = peer->sending->Seal(out, plaintext, env_.mtu, now);
-  if (!sealed) {
-    env_.drops.Count(sealed.reason());
-    Stage(*peer, plaintext);  // the keypair just expired: a new handshake is due
-    return 0;
-  }
-  return *sealed;
+size_t TxWorker::Seal(MutableByteSpan out, size_t length, Timestamp now, uint32_t* peer_out) {
+  std::optional<uint32_t> peer = Route(out.subspan(kHeadroom, length), now);
+  if (!peer) return 0;
+  *peer_out = *peer;
+  return sender_.Seal(*peer, out, length, now);
 }
 
 void TxWorker::HandlePacket(io::TunPacket& packet, Timestamp now) {
@@ -136,10 +125,11 @@ void TxWorker::HandlePacket(io::TunPacket& packet, Timestamp now) {
     }
   }
   // The slot has headroom in front of buffer and tailroom behind it.
-  MutableByteSpan out(packet.buffer.data() - kHeadroom, kHeadroom + packet.length + kTailroom);
-  const PeerView* peer = nullptr;
+  MutableByteSpan out(packet.buffer.data() - kHeadroom,
+                      kHeadroom + packet.length + LinkSender::kTailroom);
+  uint32_t peer = 0;
   size_t size = Seal(out, packet.length, now, &peer);
-  if (size > 0) Queue(*peer, out.first(size), 0, size);
+  if (size > 0) sender_.Queue(peer, out.first(size), 0);
 }
 
 void TxWorker::HandleSuperPacket(const io::TunPacket& packet, Timestamp now) {
@@ -153,12 +143,13 @@ void TxWorker::HandleSuperPacket(const io::TunPacket& packet, Timestamp now) {
   }
   const size_t segments = std::max<size_t>(
       1, (packet.length - headers + packet.vnet.gso_size - 1) / packet.vnet.gso_size);
-  if (segments > segment_spans_.size() || segments * stride > arena_.size()) {
+  MutableByteSpan area;
+  if (segments <= segment_spans_.size()) area = sender_.Reserve(segments * stride, now);
+  if (area.empty()) {
     env_.drops.Count(NodeDrop::kSegmentationError);
     return;
   }
-  if (arena_used_ + segments * stride > arena_.size()) Flush(now);
-  std::byte* base = arena_.data() + arena_used_;
+  std::byte* base = area.data();
   for (size_t i = 0; i < segments; ++i) {
     segment_spans_[i] = MutableByteSpan(base + i * stride + kHeadroom, stride - kHeadroom);
   }
@@ -171,17 +162,17 @@ void TxWorker::HandleSuperPacket(const io::TunPacket& packet, Timestamp now) {
   // Seal each segment in place; equal-size messages lie back to back, so runs
   // of them leave as one GSO send (at most kMaxSegments each).
   size_t run_start = 0, run_bytes = 0, run_count = 0;
-  const PeerView* run_peer = nullptr;
+  uint32_t run_peer = 0;
   auto end_run = [&] {
     if (run_count > 0) {
-      Queue(*run_peer, MutableByteSpan(base + run_start, run_bytes),
-            run_count > 1 ? static_cast<uint16_t>(stride) : 0, run_bytes);
+      sender_.Queue(run_peer, MutableByteSpan(base + run_start, run_bytes),
+                    run_count > 1 ? static_cast<uint16_t>(stride) : 0);
     }
     run_count = 0;
     run_bytes = 0;
   };
   for (size_t i = 0; i < r.count; ++i) {
-    const PeerView* peer = nullptr;
+    uint32_t peer = 0;
     size_t size =
         Seal(MutableByteSpan(base + i * stride, stride), segment_spans_[i].size(), now, &peer);
     if (size == 0) {
@@ -199,45 +190,6 @@ void TxWorker::HandleSuperPacket(const io::TunPacket& packet, Timestamp now) {
     if (size != stride || run_count == io::kMaxSegments) end_run();
   }
   end_run();
-  arena_used_ += r.count * stride;
-}
-
-void TxWorker::Queue(const PeerView& peer, MutableByteSpan messages, uint16_t segment_size,
-                     size_t bytes) {
-  io::UdpMessage m;
-  m.buffer = messages;
-  m.length = messages.size();
-  m.endpoint = *peer.endpoint;
-  m.segment_size = segment_size;
-  outgoing_.push_back(m);
-  const uint32_t index = static_cast<uint32_t>(&peer - snapshot_->peers.data());
-  auto it =
-      std::find_if(sent_.begin(), sent_.end(), [&](const Sent& s) { return s.peer == index; });
-  if (it == sent_.end()) {
-    sent_.push_back({index, peer.sending, bytes});
-  } else {
-    it->bytes += bytes;
-  }
-  peer.slot->tx_packets.fetch_add(m.segment_count(), std::memory_order_relaxed);
-}
-
-void TxWorker::Flush(Timestamp now) {
-  if (!outgoing_.empty()) {
-    std::lock_guard lock(env_.udp_send_mutex);
-    (void)env_.udp.SendBatch(outgoing_);
-  }
-  outgoing_.clear();
-  arena_used_ = 0;
-  for (Sent& s : sent_) {
-    PeerSlot& slot = *snapshot_->peers[s.peer].slot;
-    slot.tx_bytes.fetch_add(s.bytes, std::memory_order_relaxed);
-    int64_t last = slot.last_sent_event_ns.load(std::memory_order_relaxed);
-    if (now.nanos() - last >= kEventIntervalNs) {
-      slot.last_sent_event_ns.store(now.nanos(), std::memory_order_relaxed);
-      env_.sink.TransportSent(std::move(s.keypair), s.bytes);
-    }
-  }
-  sent_.clear();
 }
 
 }  // namespace plexus::node

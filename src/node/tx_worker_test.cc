@@ -30,9 +30,10 @@ class TxWorkerTest : public ::testing::Test {
     EXPECT_TRUE(table->Insert(*Prefix::Parse("10.0.0.2/32"), 0));
     EXPECT_TRUE(table->Insert(*Prefix::Parse("fd00::2/128"), 0));
     allowed_ips_ = table;
-    forwarding_ =
-        MakeForwardingTable({Route("10.0.0.2/32", ToPeer(0)), Route("fd00::2/128", ToPeer(0)),
-                             Route("10.0.0.1/32", kToLocal), Route("fd00::1/128", kToLocal)});
+    forwarding_ = MakeForwardingTable(
+        {Route("10.0.0.2/32", ToPeer(0)), Route("fd00::2/128", ToPeer(0)),
+         Route("10.0.0.1/32", kToLocal), Route("fd00::1/128", kToLocal),
+         Route("10.6.0.0/16", kToUnreachable), Route("fd00:6::/48", kToUnreachable)});
   }
   ~TxWorkerTest() override { StopWorker(); }
 
@@ -41,6 +42,8 @@ class TxWorkerTest : public ::testing::Test {
     auto s = std::make_shared<Snapshot>();
     s->allowed_ips = allowed_ips_;
     s->forwarding = forwarding_;
+    s->icmp_source_v4 = Addr("10.0.0.1");
+    s->icmp_source_v6 = Addr("fd00::1");
     PeerView view{&slot_, keypair ? session_.local : nullptr, std::nullopt};
     if (endpoint) view.endpoint = remote_;
     s->peers.push_back(view);
@@ -191,6 +194,53 @@ TEST_F(TxWorkerTest, DropsPacketsWithoutRouteOrNotIp) {
       [&] { return drops_.Get(NodeDrop::kNoRoute) == 2 && drops_.Get(NodeDrop::kNotIp) == 2; }));
   EXPECT_EQ(network_.delivered() + network_.dropped(), 0u);
   EXPECT_EQ(Staged(), 0u);
+}
+
+TEST_F(TxWorkerTest, AnswersNoRouteAndUnreachableWithIcmpOnTheTun) {
+  Publish();
+  StartWorker();
+  const Bytes none4 = NumberedPacket("10.0.0.1", "10.9.9.9", 1);
+  const Bytes reject4 = NumberedPacket("10.0.0.1", "10.6.0.1", 2);
+  const Bytes none6 = NumberedPacket("fd00::1", "fd00:9::1", 3);
+  const Bytes reject6 = NumberedPacket("fd00::1", "fd00:6::1", 4);
+  for (const Bytes& p : {none4, reject4, none6, reject6}) tun_->InjectPacket(p);
+  ASSERT_TRUE(tun_->WaitForWritten(4, std::chrono::seconds(5)));
+  std::vector<testing::FakeTun::Packet> got = tun_->TakeWritten();
+  ASSERT_EQ(got.size(), 4u);
+  const Bytes* quoted[] = {&none4, &reject4, &none6, &reject6};
+  const int types[] = {3, 3, 1, 1}, codes[] = {0, 1, 0, 0};
+  for (size_t i = 0; i < got.size(); ++i) {
+    IcmpMessage m = ParseIcmp(got[i].data);
+    const IpAddress us = Addr(m.version == 6 ? "fd00::1" : "10.0.0.1");
+    EXPECT_EQ(m.type, types[i]) << i;
+    EXPECT_EQ(m.code, codes[i]) << i;
+    EXPECT_EQ(m.source, us);
+    EXPECT_EQ(m.destination, us);
+    EXPECT_EQ(m.quote, *quoted[i]);
+    EXPECT_TRUE(m.checksums_ok);
+  }
+  EXPECT_EQ(drops_.Get(NodeDrop::kNoRoute), 4u);
+  EXPECT_EQ(network_.delivered() + network_.dropped(), 0u);
+}
+
+TEST_F(TxWorkerTest, DropsLinkScopedPacketsAndPacketsToOurselves) {
+  Publish();
+  StartWorker();
+  // The kernel's own chatter on a fresh TUN device.
+  tun_->InjectPacket(IcmpPacket("fe80::1", "ff02::2", 133));         // router solicitation
+  tun_->InjectPacket(IcmpPacket("fe80::1", "ff02::1:ff00:2", 135));  // neighbour solicitation
+  tun_->InjectPacket(IcmpPacket("fe80::1", "ff02::16", 143));        // MLDv2 report
+  tun_->InjectPacket(NumberedPacket("fe80::1", "fe80::2", 1));
+  tun_->InjectPacket(NumberedPacket("10.0.0.1", "224.0.0.251", 2));  // mDNS
+  tun_->InjectPacket(NumberedPacket("fd00::1", "ff05::2", 3));
+  tun_->InjectPacket(NumberedPacket("10.0.0.1", "10.0.0.1", 4));  // ourselves
+  tun_->InjectPacket(NumberedPacket("fd00::1", "fd00::1", 5));
+  ASSERT_TRUE(WaitFor([&] {
+    return drops_.Get(NodeDrop::kLinkLocal) == 6 && drops_.Get(NodeDrop::kLocalDestination) == 2;
+  }));
+  EXPECT_EQ(drops_.Get(NodeDrop::kNoRoute), 0u) << "not counted as missing routes";
+  EXPECT_FALSE(tun_->WaitForWritten(1, milliseconds(20))) << "no ICMP errors for them";
+  EXPECT_EQ(network_.delivered() + network_.dropped(), 0u);
 }
 
 TEST_F(TxWorkerTest, StagesWhenTheKeypairHasBeenInvalidated) {

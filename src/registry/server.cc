@@ -18,10 +18,9 @@ std::vector<std::string> DefaultHosts(const std::string& listen_address) {
   bool wildcard = a.ok() && std::all_of(a->bytes().begin(), a->bytes().end(),
                                         [](std::byte b) { return b == std::byte{0}; });
   if (a.ok() && !wildcard) return {listen_address};
-  std::vector<std::string> hosts;
+  std::vector<std::string> hosts = {"localhost"};
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') hosts.emplace_back(name);
-  hosts.emplace_back("localhost");
   return hosts;
 }
 
@@ -108,7 +107,7 @@ void RegistryServer::InstallHandlers() {
     return httplib::Server::HandlerResponse::Handled;
   }));
   http_->set_exception_handler(
-      [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr&) {
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
         res.status = 500;
         res.set_content(ErrorBody("internal error"), "application/json");
         LogRequest(req, res.status, "");

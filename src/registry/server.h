@@ -32,10 +32,10 @@ namespace plexus {
 inline constexpr int kDefaultRegistryPort = 8443;
 
 struct ServerOptions {
-  std::string listen_address = "0.0.0.0";
+  std::string listen_address = "::";
   int port = kDefaultRegistryPort;  // 0: any free port (see RegistryServer::port())
   // Names and addresses for the certificate's SAN; default: the listen address
-  // when it is a specific one, else the machine's host name and "localhost".
+  // when it is a specific one, else "localhost" and the machine's host name.
   std::vector<std::string> hosts;
 };
 
