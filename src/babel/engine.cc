@@ -212,10 +212,10 @@ void Engine::Impl::ReconcileFib(const Destination& destination) {
     fib_.Set(destination, std::nullopt);
     return;
   }
+  // The neighbour's own address, not a Next Hop TLV's (RFC 8966 §4.6.8
+  // allows a third party): a plexus link has exactly one node at its end.
   const NeighbourKey& via = route->key.neighbour;
-  const IpAddress next_hop =
-      route->next_hop && route->next_hop->is_v6() ? *route->next_hop : via.address;
-  fib_.Set(destination, InstalledRoute{destination, via.interface_id, next_hop, route->metric(),
+  fib_.Set(destination, InstalledRoute{destination, via.interface_id, via.address, route->metric(),
                                        route->router_id});
 }
 

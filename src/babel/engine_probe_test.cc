@@ -74,6 +74,8 @@ class EngineProbeTest : public ::testing::Test {
     u.seqno = Seqno(seqno);
     u.metric = Metric(metric);
     u.router_id = router;
+    // IPv4 prefixes need an IPv6 next hop (AE 4): the probe's address.
+    if (metric != kMetricInfinity) u.next_hop = kProbe;
     return u;
   }
 
@@ -300,6 +302,90 @@ TEST_F(EngineProbeTest, RetractionIsSentAtOnceAndResent) {
     }
   }
   EXPECT_EQ(sends, 2 * EngineParams{}.retraction_sends);
+}
+
+TEST_F(EngineProbeTest, WildcardRetractionDropsEveryRouteOfTheNeighbour) {
+  BecomeNeighbour();
+  Send({RouteUpdate(Dest("fd00:7::/64"), 10, 100), RouteUpdate(Dest("10.7.0.0/16"), 10, 100)});
+  ASSERT_EQ(engine_->Fib().size(), 2u);
+  Update wildcard;
+  wildcard.wildcard = true;
+  wildcard.interval = Centiseconds(1600);
+  wildcard.metric = Metric::Infinity();
+  Send({wildcard});
+  EXPECT_TRUE(engine_->Fib().empty());
+}
+
+TEST_F(EngineProbeTest, OwnPrefixIsNeitherInTheFibNorTakenFromOthers) {
+  BecomeNeighbour();
+  const Destination d = Dest("fd00:7::/64");
+  Send({RouteUpdate(d, 10, 100)});
+  ASSERT_EQ(engine_->Fib().size(), 1u);
+  engine_->AddPrefix(d, now_);
+  EXPECT_TRUE(engine_->Fib().empty());
+  const std::vector<Update> answer =
+      UpdatesIn(Send({RouteRequest{d.prefix, std::nullopt}}), kProbe);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(answer[0].router_id, engine_->router_id()) << "ours, not the learned one";
+  EXPECT_EQ(answer[0].metric, Metric(0));
+  // Stop originating it: the other node's route takes over, no retraction.
+  const std::vector<Received> out = Take();
+  engine_->RemovePrefix(d, now_);
+  for (const Update& u : UpdatesIn(Take(), std::nullopt, true)) EXPECT_FALSE(u.IsRetraction());
+  ASSERT_EQ(engine_->Fib().size(), 1u);
+  EXPECT_EQ(engine_->Fib()[0].router_id, kOther);
+}
+
+// RFC 8966 §3.2.5: once a source's entry is garbage-collected, any metric is
+// feasible again.
+TEST_F(EngineProbeTest, SourceGarbageCollectionMakesRoutesFeasibleAgain) {
+  BecomeNeighbour();
+  const Destination d = Dest("fd00:7::/64");
+  Send({RouteUpdate(d, 10, 100)});
+  now_ = now_ + seconds(1);
+  engine_->Tick(now_);  // announced: feasibility distance (10, 196)
+  Send({RouteUpdate(d, 10, kMetricInfinity)});
+  Send({RouteUpdate(d, 10, 300)});
+  EXPECT_TRUE(engine_->Fib().empty()) << "(10, 300) is not better than (10, 196)";
+  const Timestamp gc = now_ + kSourceGcTime;
+  while (now_ < gc) {  // the probe keeps the link up and the route alive
+    now_ = std::min(gc, now_ + seconds(4));
+    BecomeNeighbour();
+    Send({RouteUpdate(d, 10, 300)});
+    engine_->Tick(now_);
+    Take();
+  }
+  now_ = now_ + seconds(1);
+  engine_->Tick(now_);
+  Send({RouteUpdate(d, 10, 300)});
+  ASSERT_EQ(engine_->Fib().size(), 1u);
+  EXPECT_EQ(engine_->Fib()[0].metric, Metric(396));
+}
+
+TEST_F(EngineProbeTest, RoutesAndNeighboursDescribeTheTables) {
+  BecomeNeighbour();
+  engine_->AddPrefix(Dest("fd00:1::/64"), now_);
+  Send({RouteUpdate(Dest("fd00:7::/64"), 10, 100)});
+  const std::vector<RouteInfo> routes = engine_->Routes(now_);
+  ASSERT_EQ(routes.size(), 2u);
+  EXPECT_TRUE(routes[0].local);
+  EXPECT_EQ(routes[0].metric, Metric(0));
+  EXPECT_EQ(routes[0].router_id, engine_->router_id());
+  EXPECT_FALSE(routes[1].local);
+  EXPECT_EQ(routes[1].interface_id, 1u);
+  EXPECT_EQ(routes[1].next_hop, kProbe);
+  EXPECT_EQ(routes[1].metric, Metric(196));
+  EXPECT_EQ(routes[1].advertised_metric, Metric(100));
+  EXPECT_EQ(routes[1].link_cost, Metric(96));
+  EXPECT_EQ(routes[1].seqno, Seqno(10));
+  EXPECT_TRUE(routes[1].feasible);
+  EXPECT_TRUE(routes[1].selected);
+  const std::vector<NeighbourInfo> neighbours = engine_->Neighbours(now_);
+  ASSERT_EQ(neighbours.size(), 1u);
+  EXPECT_EQ(neighbours[0].key, (NeighbourKey{1, kProbe}));
+  EXPECT_EQ(neighbours[0].rxcost, Metric(96));
+  EXPECT_EQ(neighbours[0].txcost, Metric(96));
+  EXPECT_EQ(neighbours[0].cost, Metric(96));
 }
 
 TEST_F(EngineProbeTest, UpdatesWithOurRouterIdAreIgnored) {
