@@ -6,6 +6,7 @@
 
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "base/log.h"
 #include "registry/server_certificate.h"
@@ -18,9 +19,10 @@ std::vector<std::string> DefaultHosts(const std::string& listen_address) {
   bool wildcard = a.ok() && std::all_of(a->bytes().begin(), a->bytes().end(),
                                         [](std::byte b) { return b == std::byte{0}; });
   if (a.ok() && !wildcard) return {listen_address};
-  std::vector<std::string> hosts = {"localhost"};
+  std::vector<std::string> hosts;
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') hosts.emplace_back(name);
+  hosts.emplace_back("localhost");
   return hosts;
 }
 
@@ -107,7 +109,7 @@ void RegistryServer::InstallHandlers() {
     return httplib::Server::HandlerResponse::Handled;
   }));
   http_->set_exception_handler(
-      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+      [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr&) {
         res.status = 500;
         res.set_content(ErrorBody("internal error"), "application/json");
         LogRequest(req, res.status, "");
@@ -115,11 +117,22 @@ void RegistryServer::InstallHandlers() {
 }
 
 Status RegistryServer::Run() {
-  if (!http_->listen_after_bind()) return MakeError("the HTTPS listener stopped with an error");
+  run_started_ = true;
+  if (stop_requested_) {
+    run_finished_ = true;
+    return Ok();
+  }
+  bool ok = http_->listen_after_bind();
+  run_finished_ = true;
+  if (!ok && !stop_requested_) return MakeError("the HTTPS listener stopped with an error");
   return Ok();
 }
 
 void RegistryServer::Stop() {
+  stop_requested_ = true;
+  if (!run_started_) return;  // Run() will see stop_requested_ and not listen
+  // httplib's stop() does nothing before the listener runs: wait for it to.
+  while (!http_->is_running() && !run_finished_) std::this_thread::sleep_for(1ms);
   http_->stop();
 }
 

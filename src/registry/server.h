@@ -13,6 +13,7 @@
 // which may be called from another thread.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,10 +33,10 @@ namespace plexus {
 inline constexpr int kDefaultRegistryPort = 8443;
 
 struct ServerOptions {
-  std::string listen_address = "::";
+  std::string listen_address = "0.0.0.0";
   int port = kDefaultRegistryPort;  // 0: any free port (see RegistryServer::port())
   // Names and addresses for the certificate's SAN; default: the listen address
-  // when it is a specific one, else "localhost" and the machine's host name.
+  // when it is a specific one, else the machine's host name and "localhost".
   std::vector<std::string> hosts;
 };
 
@@ -50,8 +51,9 @@ class RegistryServer {
   // The bound port.
   int port() const { return port_; }
   const std::vector<std::string>& hosts() const { return hosts_; }
-  // Serves until Stop(); an error if the listener fails.
+  // Serves until Stop(); an error if the listener fails. Call at most once.
   Status Run();
+  // Makes Run() return (or not start), whether or not it has begun yet.
   void Stop();
 
  private:
@@ -66,6 +68,10 @@ class RegistryServer {
   std::unique_ptr<httplib::SSLServer> http_;
   std::vector<std::string> hosts_;
   int port_ = 0;
+  // Stop() and Run() may race: each announces itself before looking at the other.
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> run_started_{false};
+  std::atomic<bool> run_finished_{false};
 };
 
 }  // namespace plexus
