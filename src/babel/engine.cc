@@ -66,7 +66,7 @@ void Engine::Impl::AddPrefix(const Destination& destination, Timestamp now) {
   if (const std::optional<XrouteOutput> out = xroutes_.Add(destination)) {
     SendXroute(*out, std::nullopt);
     advertised_.erase(destination);
-    retractions_.erase(destination);
+    urgent_.erase(destination);
     dirty_.insert(destination);
   }
   Finish(now);
@@ -121,7 +121,7 @@ void Engine::Impl::Tick(Timestamp now) {
     source_deadline_ = sources_.NextDeadline();
   }
   for (const OutgoingRequest& request : requests_.Tick(now)) SendRequest(request);
-  ResendRetractions(now);
+  ResendUrgentUpdates(now);
   TickInterfaces(now);
   Reconcile(now);
   SendTriggeredUpdates(now);
@@ -287,7 +287,7 @@ Timestamp Engine::Impl::ComputeDeadline() const {
   for (const auto& [id, interface] : interfaces_) {
     deadline = std::min(deadline, interface.NextDeadline());
   }
-  for (const auto& [destination, pending] : retractions_) {
+  for (const auto& [destination, pending] : urgent_) {
     deadline = std::min(deadline, pending.deadline);
   }
   return deadline;

@@ -73,8 +73,9 @@ struct EngineParams {
   // that the changes of a burst of received packets share packets; zero
   // sends them at the end of the call that caused them.
   Duration triggered_update_delay = std::chrono::milliseconds(50);
-  // Retractions are sent this many times in all, kUrgentTimeout apart
-  // (RFC 8966 §3.7.2: retractions SHOULD be sent reliably).
+  // Urgent updates are sent this many times in all, kUrgentTimeout apart,
+  // unless superseded: retractions (RFC 8966 §3.7.2) and the announcements
+  // of own prefixes after a Seqno Request bumped our seqno (§3.8.1.2).
   int retraction_sends = 3;
 };
 

@@ -65,8 +65,9 @@ class Engine::Impl {
     Metric metric;
     NeighbourKey via;
   };
-  // A retraction still to be resent (urgent, §3.7.2).
-  struct PendingRetraction {
+  // An update resent urgently (§3.7.2): a retraction, or the announcement of
+  // an own prefix after a seqno bump (§3.8.1.2), until superseded.
+  struct UrgentUpdate {
     Update update;
     int sends_left = 0;
     Timestamp deadline;
@@ -111,13 +112,16 @@ class Engine::Impl {
   void SendWildcardRequest(const Interface& interface);
   void SendRequest(const OutgoingRequest& request);
   void SendFullUpdate(const Target& target, std::optional<uint32_t> interface_id, Timestamp now);
+  static Update XrouteUpdate(const XrouteOutput& xroute);
   void SendXroute(const XrouteOutput& xroute, const Target& target,
                   std::optional<uint32_t> interface_id = {});
   void SendRoute(const Route& route, const Target& target, Timestamp now,
                  std::optional<uint32_t> interface_id = {});
   void SendAnswer(const Destination& destination, const Target& target, Timestamp now);
   void SendRetraction(const Destination& destination, const Advertised& last, Timestamp now);
-  void ResendRetractions(Timestamp now);
+  void SendUrgently(const Update& update, Timestamp now);
+  bool Superseded(const Destination& destination, const Update& update) const;
+  void ResendUrgentUpdates(Timestamp now);
   void SendUpdate(Update update, const Target& target, std::optional<uint32_t> interface_id = {});
   void QueueOn(const Interface& interface, const std::optional<IpAddress>& to, const Tlv& tlv);
 
@@ -133,7 +137,7 @@ class Engine::Impl {
   std::vector<OutgoingPacket> outgoing_;
   babel::Fib fib_;  // qualified: Engine::Fib() hides the type here
   std::map<Destination, Advertised> advertised_;
-  std::map<Destination, PendingRetraction> retractions_;
+  std::map<Destination, UrgentUpdate> urgent_;
   std::set<Destination> triggered_;  // triggered updates waiting for triggered_deadline_
   Timestamp triggered_deadline_ = Timestamp::Infinite();
   // Cached earliest route expiry and source GC deadlines: exact after Tick,

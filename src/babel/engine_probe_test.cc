@@ -208,11 +208,11 @@ TEST_F(EngineProbeTest, LearnedRouteIsAnnouncedAndAnswered) {
 TEST_F(EngineProbeTest, TriggeredUpdatesFollowTheRouteChanges) {
   enum Expect { kNothing, kUpdate, kRetraction };
   struct Case {
-    const char* name;
-    uint16_t seqno;
-    uint16_t metric;
+    const char* name = "";
+    uint16_t seqno = 0;
+    uint16_t metric = 0;
     RouterId router;
-    Expect expect;
+    Expect expect = kNothing;
   };
   const RouterId other2 = RouterId::FromUint64(0x78);
   const Case cases[] = {
@@ -425,6 +425,28 @@ TEST_F(EngineProbeTest, SeqnoRequestForOwnPrefix) {
     EXPECT_EQ(updates[0].prefix, own.prefix);
     EXPECT_EQ(updates[0].seqno, OwnSeqno(own));
   }
+}
+
+TEST_F(EngineProbeTest, BumpedSeqnoIsAnnouncedUrgently) {
+  const Destination own = Dest("fd00:1::/64");
+  engine_->AddPrefix(own, now_);
+  Take();
+  const Seqno bumped = OwnSeqno(own).Next();
+  const SeqnoRequest request{own.prefix, std::nullopt, bumped, 10, engine_->router_id()};
+  int sends = 0;
+  const auto count = [&](const std::vector<Received>& out) {
+    for (const Update& u : UpdatesIn(out, std::nullopt, true)) {
+      sends += u.prefix == own.prefix && u.seqno == bumped ? 1 : 0;
+    }
+  };
+  count(Send({request}));
+  EXPECT_EQ(sends, 2) << "at once, on both interfaces";
+  for (int i = 0; i < 5; ++i) {
+    now_ = now_ + kUrgentTimeout;
+    engine_->Tick(now_);
+    count(Take());
+  }
+  EXPECT_EQ(sends, 2 * EngineParams{}.retraction_sends);
 }
 
 TEST_F(EngineProbeTest, SeqnoRequestIsAnsweredByASelectedRouteThatSatisfiesIt) {

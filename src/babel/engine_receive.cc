@@ -109,7 +109,10 @@ void Engine::Impl::OnSeqnoRequest(const Received& rx, const SeqnoRequest& reques
   const Destination destination{request.prefix, request.source_prefix};
   switch (xroutes_.OnSeqnoRequest(destination, request.router_id, request.seqno)) {
     case XrouteSeqnoAnswer::kBumpAndSendUpdate:
-      for (const XrouteOutput& xroute : xroutes_.Announcements()) SendXroute(xroute, std::nullopt);
+      // The new seqno is what resolves starvation elsewhere: send it urgently.
+      for (const XrouteOutput& xroute : xroutes_.Announcements()) {
+        SendUrgently(XrouteUpdate(xroute), rx.now);
+      }
       return;
     case XrouteSeqnoAnswer::kSendUpdate:
       SendXroute(*xroutes_.Announcement(destination), rx.from);

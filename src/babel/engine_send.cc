@@ -57,15 +57,19 @@ void Engine::Impl::SendFullUpdate(const Target& target, std::optional<uint32_t> 
   }
 }
 
-void Engine::Impl::SendXroute(const XrouteOutput& xroute, const Target& target,
-                              std::optional<uint32_t> interface_id) {
+Update Engine::Impl::XrouteUpdate(const XrouteOutput& xroute) {
   Update update;
   update.prefix = xroute.destination.prefix;
   update.source_prefix = xroute.destination.source_prefix;
   update.seqno = xroute.seqno;
   update.metric = xroute.metric;
   update.router_id = xroute.router_id;
-  SendUpdate(update, target, interface_id);
+  return update;
+}
+
+void Engine::Impl::SendXroute(const XrouteOutput& xroute, const Target& target,
+                              std::optional<uint32_t> interface_id) {
+  SendUpdate(XrouteUpdate(xroute), target, interface_id);
 }
 
 // RFC 8966 §3.7.3: advertising a route updates its source's feasibility
@@ -84,7 +88,7 @@ void Engine::Impl::SendRoute(const Route& route, const Target& target, Timestamp
   source_deadline_ = std::min(source_deadline_, now + params_.source_gc_time);
   if (!target) {
     advertised_[destination] = {route.router_id, route.seqno, route.metric(), route.key.neighbour};
-    retractions_.erase(destination);
+    urgent_.erase(destination);
   }
   SendUpdate(update, target, interface_id);
 }
@@ -117,25 +121,40 @@ void Engine::Impl::SendRetraction(const Destination& destination, const Advertis
   update.metric = Metric::Infinity();
   update.router_id = last.router_id;
   ++stats_.retractions_sent;
+  SendUrgently(update, now);
+}
+
+// Sends `update` on every interface now and params_.retraction_sends - 1
+// more times, kUrgentTimeout apart, unless superseded meanwhile.
+void Engine::Impl::SendUrgently(const Update& update, Timestamp now) {
   SendUpdate(update, std::nullopt);
+  const Destination destination{update.prefix, update.source_prefix};
   if (params_.retraction_sends > 1) {
-    retractions_[destination] = {update, params_.retraction_sends - 1, now + kUrgentTimeout};
+    urgent_[destination] = {update, params_.retraction_sends - 1, now + kUrgentTimeout};
   }
 }
 
-void Engine::Impl::ResendRetractions(Timestamp now) {
-  for (auto it = retractions_.begin(); it != retractions_.end();) {
-    PendingRetraction& pending = it->second;
-    const bool superseded = routes_.Selected(it->first) || xroutes_.Find(it->first);
-    if (superseded) {
-      it = retractions_.erase(it);
+// A retraction is superseded by a route or an own prefix; an own prefix's
+// announcement by its removal or a newer seqno.
+bool Engine::Impl::Superseded(const Destination& destination, const Update& update) const {
+  if (update.IsRetraction()) {
+    return routes_.Selected(destination) != nullptr || xroutes_.Find(destination) != nullptr;
+  }
+  return xroutes_.Find(destination) == nullptr || xroutes_.seqno() != update.seqno;
+}
+
+void Engine::Impl::ResendUrgentUpdates(Timestamp now) {
+  for (auto it = urgent_.begin(); it != urgent_.end();) {
+    UrgentUpdate& urgent = it->second;
+    if (Superseded(it->first, urgent.update)) {
+      it = urgent_.erase(it);
       continue;
     }
-    if (pending.deadline <= now) {
-      SendUpdate(pending.update, std::nullopt);
-      pending.deadline = now + kUrgentTimeout;
-      if (--pending.sends_left <= 0) {
-        it = retractions_.erase(it);
+    if (urgent.deadline <= now) {
+      SendUpdate(urgent.update, std::nullopt);
+      urgent.deadline = now + kUrgentTimeout;
+      if (--urgent.sends_left <= 0) {
+        it = urgent_.erase(it);
         continue;
       }
     }

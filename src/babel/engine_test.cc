@@ -307,8 +307,8 @@ namespace {
 // Scale check, run by hand (release build):
 //   plexus_babel_test --gtest_also_run_disabled_tests --gtest_filter='*Scale*'
 TEST(EngineTest, DISABLED_ScaleThousandNodes) {
-  const int nodes =
-      std::getenv("PLEXUS_SCALE_NODES") ? std::atoi(std::getenv("PLEXUS_SCALE_NODES")) : 1000;
+  const char* env = std::getenv("PLEXUS_SCALE_NODES");
+  const int nodes = env != nullptr ? static_cast<int>(std::strtol(env, nullptr, 10)) : 1000;
   Net net = RandomMesh(nodes, 11);
   for (int i = 0; i < 12; ++i) {
     const uint64_t before = net.packets();
