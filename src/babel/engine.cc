@@ -281,16 +281,19 @@ void Engine::Impl::Flush() {
   }
 }
 
-Timestamp Engine::Impl::ComputeDeadline() const {
-  Timestamp deadline = std::min({neighbours_.NextDeadline(), route_deadline_, source_deadline_,
-                                 requests_.NextDeadline(), triggered_deadline_});
+// The cached route and source deadlines may be early (refreshes only move
+// the tables' deadlines later); one that would decide the result is made
+// exact first, which in the steady state is rare (Hello timers come sooner).
+Timestamp Engine::Impl::ComputeDeadline() {
+  Timestamp others =
+      std::min({neighbours_.NextDeadline(), requests_.NextDeadline(), triggered_deadline_});
   for (const auto& [id, interface] : interfaces_) {
-    deadline = std::min(deadline, interface.NextDeadline());
+    others = std::min(others, interface.NextDeadline());
   }
-  for (const auto& [destination, pending] : urgent_) {
-    deadline = std::min(deadline, pending.deadline);
-  }
-  return deadline;
+  for (const auto& [destination, urgent] : urgent_) others = std::min(others, urgent.deadline);
+  if (route_deadline_ < others) route_deadline_ = routes_.NextDeadline();
+  if (source_deadline_ < others) source_deadline_ = sources_.NextDeadline();
+  return std::min({others, route_deadline_, source_deadline_});
 }
 
 // ---- Impl: views -----------------------------------------------------------

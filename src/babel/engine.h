@@ -31,6 +31,14 @@
 //   most the interface's max packet size, flushed at the end of each call
 //   (the caller drains TakeOutgoing after every call).
 //
+// Timing choices (EngineParams): retractions and Fib changes happen within
+// the call that caused them; triggered updates for new or changed routes
+// wait triggered_update_delay (a timer, so Tick sends them) so that a burst
+// of received packets yields a few full packets, not one per Update. Updates
+// carrying our own router-id are ignored (our routes coming back). The Fib's
+// next hop is the neighbour's own address; own prefixes are announced with
+// our seqno and never installed.
+//
 // Threading: not thread-safe; owned by one thread (the node's control thread).
 #pragma once
 

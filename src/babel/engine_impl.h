@@ -93,7 +93,7 @@ class Engine::Impl {
   void SendTriggeredUpdates(Timestamp now);
   std::set<Destination> DirtyDestinations();
   void Flush();
-  Timestamp ComputeDeadline() const;
+  Timestamp ComputeDeadline();
 
   // engine_receive.cc: one handler per TLV.
   void Dispatch(const Received& rx, const Tlv& tlv);
@@ -140,10 +140,10 @@ class Engine::Impl {
   std::map<Destination, UrgentUpdate> urgent_;
   std::set<Destination> triggered_;  // triggered updates waiting for triggered_deadline_
   Timestamp triggered_deadline_ = Timestamp::Infinite();
-  // Cached earliest route expiry and source GC deadlines: exact after Tick,
-  // lowered when a route or source is added, never later than the tables'
-  // (a refresh only moves a table's deadline later, so a cached one may be
-  // early, which costs one idle Tick).
+  // Cached earliest route expiry and source GC deadlines: never later than
+  // the tables' (lowered when a route or source is added; a refresh only
+  // moves a table's deadline later, so a cached one may be early) and made
+  // exact by ComputeDeadline when they matter.
   Timestamp route_deadline_ = Timestamp::Infinite();
   Timestamp source_deadline_ = Timestamp::Infinite();
   std::set<Destination> dirty_;
