@@ -375,7 +375,7 @@ void Network::SnapshotFib(int node) {
                                 new_route != nullptr ? std::to_string(new_route->interface_id)
                                                      : std::string("none"));
            });
-    changes_.push_back(std::move(c));
+    changes_.push_back(c);
   }
   n.fib = std::move(fib);
   if (changes_.size() != before) last_fib_change_ = now();
