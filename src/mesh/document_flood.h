@@ -33,16 +33,12 @@
 #include "identity/network_config.h"
 #include "identity/revocation_list.h"
 #include "identity/signed_document.h"
+#include "mesh/constants.h"
 #include "mesh/document_reassembly.h"
 #include "mesh/link_authorisation.h"
 #include "mesh/link_control_messages.h"
 
 namespace plexus::mesh {
-
-inline constexpr Duration kVersionsInterval = 60s;
-inline constexpr Duration kRequestTimeoutInitial = 2s;
-inline constexpr Duration kRequestTimeoutMax = 60s;
-inline constexpr Duration kMinDocumentInterval = 1s;
 
 inline constexpr size_t kDocumentKindCount = 2;
 inline constexpr size_t kDocumentRejectionCount =

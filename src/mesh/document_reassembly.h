@@ -19,12 +19,10 @@
 
 #include "base/bytes.h"
 #include "base/time.h"
+#include "mesh/constants.h"
 #include "mesh/link_control_messages.h"
 
 namespace plexus::mesh {
-
-// A document whose fragments stop arriving is dropped after this long.
-inline constexpr Duration kReassemblyTimeout = 10s;
 
 class DocumentReassembly {
  public:

@@ -96,7 +96,9 @@ void LinkAuthorisation::Authorise(uint32_t link, Link& l, identity::Certificate 
                                   int64_t now_unix) {
   Result<int64_t> not_after = cert.NotAfterUnix();
   int64_t left = not_after ? std::max<int64_t>(*not_after - now_unix, 0) : 0;
-  l.expires_at = now + std::chrono::seconds(left);
+  constexpr int64_t kCap =
+      std::chrono::duration_cast<std::chrono::seconds>(kMaxTrackedValidity).count();
+  l.expires_at = now + std::chrono::seconds(std::min(left, kCap));
   l.next_send = std::max(now, l.expires_at - kRenewalWindow);
   l.peer_certificate = std::move(cert);
   l.rejection = CertificateRejection::kNone;

@@ -46,15 +46,10 @@
 #include "identity/certificate.h"
 #include "identity/revocation_list.h"
 #include "identity/verify.h"
+#include "mesh/constants.h"
 #include "mesh/link_control_messages.h"
 
 namespace plexus::mesh {
-
-inline constexpr Duration kCertificateResendInitial = 1s;
-inline constexpr Duration kCertificateResendMax = 30s;
-inline constexpr Duration kMinCertificateInterval = 1s;
-inline constexpr Duration kRenewalWindow = 1h;
-inline constexpr Duration kRenewalRequestInterval = 5min;
 
 enum class LinkState : uint8_t {
   kAwaitingCertificate,

@@ -91,6 +91,19 @@ TEST_F(LinkAuthorisationTest, NewLinkSendsCertificateAndRequest) {
   EXPECT_LE(own_der_.size(), kMaxCertificateSize);
 }
 
+TEST_F(LinkAuthorisationTest, CertificateWithManyBlocksFitsOneMessage) {
+  identity::NodeCertificateRequest request = identity::test::NodeRequest(peer_key_);
+  request.node_name = "a-rather-long-node-name-for-a-gateway-in-a-datacentre";
+  request.prefixes.clear();
+  for (int i = 0; i < 24; ++i) {
+    request.prefixes.push_back(P(fmt::format("fd12:3456:789a:{:x}::/64", 2 * i + 1)));
+  }
+  for (int i = 0; i < 8; ++i) request.prefixes.push_back(P(fmt::format("10.42.{}.0/24", 2 * i)));
+  Bytes der = Der(identity::test::Issue(ca_, request, random_));
+  EXPECT_LE(der.size(), kMaxCertificateSize) << der.size();
+  EXPECT_LE(own_der_.size(), 700u);
+}
+
 TEST_F(LinkAuthorisationTest, AuthorisesGoodCertificate) {
   identity::Certificate peer = IssuePeer(ca_);
   AuthorisationOutput out = Present(peer);

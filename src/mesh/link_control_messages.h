@@ -53,16 +53,10 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "mesh/constants.h"
 
 namespace plexus::mesh {
 
-inline constexpr uint16_t kLinkControlPort = 6327;  // DESIGN.md §2.2
-inline constexpr uint16_t kLinkControlMagic = 0x504c;
-inline constexpr uint8_t kLinkControlVersion = 1;
-
-// 1280 (IPv6 minimum MTU) - 40 (IPv6 header) - 8 (UDP header): a payload that
-// no link along the way has to fragment.
-inline constexpr size_t kMaxPayloadSize = 1232;
 inline constexpr size_t kPacketHeaderSize = 4;
 inline constexpr size_t kMessageHeaderSize = 4;
 inline constexpr size_t kMaxMessageBodySize =
@@ -72,9 +66,6 @@ inline constexpr size_t kVersionsBodySize = 16;
 inline constexpr size_t kDocumentRequestBodySize = 12;
 inline constexpr size_t kFragmentHeaderSize = 20;
 inline constexpr size_t kFragmentDataSize = kMaxMessageBodySize - kFragmentHeaderSize;
-// Far above a network config or a CRL of a few thousand serials; bounds the
-// memory one reassembly may take.
-inline constexpr size_t kMaxDocumentSize = size_t{256} * 1024;
 
 static_assert(kMaxMessageBodySize == 1224);
 static_assert(kFragmentDataSize == 1204);
