@@ -111,6 +111,30 @@ TEST(EngineTest, InterfaceDownRetractsAtOnceAndTheRetractionPropagates) {
   EXPECT_FALSE(FibEntry(net[1], a));
 }
 
+// RFC 9616: Hello and IHU timestamps measure the RTT of a link with delay;
+// the RTT adds to the link cost (rtt.h), and routes carry that cost.
+TEST(EngineTest, RttIsMeasuredAndAddsToTheCost) {
+  Net net(3);
+  net.Link(0, 1, std::chrono::milliseconds(25));  // RTT 50 ms
+  net.Link(1, 2);
+  const Destination a = Dest("fd00:a::/64");
+  net[0].AddPrefix(a, net.now());
+  net.Run(seconds(60));
+  const std::vector<NeighbourInfo> neighbours = net[1].Neighbours(net.now());
+  ASSERT_EQ(neighbours.size(), 2u);
+  const NeighbourInfo& slow = neighbours[0];  // interface 1: the link to node 0
+  ASSERT_TRUE(slow.rtt);
+  const double rtt_ms = std::chrono::duration<double, std::milli>(*slow.rtt).count();
+  EXPECT_NEAR(rtt_ms, 50.0, 1.0);
+  // babeld's defaults: 0 up to 10 ms, 96 at 120 ms, linear between: 50 ms -> 34.
+  const Metric rtt_cost(static_cast<uint16_t>(96 * (50 - 10) / (120 - 10)));
+  EXPECT_EQ(slow.cost, Metric(kWiredLinkCost) + rtt_cost);
+  ASSERT_TRUE(FibEntry(net[2], a));
+  EXPECT_EQ(FibEntry(net[2], a)->metric, Metric(2 * kWiredLinkCost) + rtt_cost);
+  ASSERT_TRUE(neighbours[1].rtt);
+  EXPECT_LT(*neighbours[1].rtt, std::chrono::milliseconds(1));
+}
+
 TEST(EngineTest, InterfaceComesBackUp) {
   Net net(2);
   const int link = net.Link(0, 1);
@@ -251,14 +275,21 @@ Destination NodePrefix(int node) {
 }
 
 // A ring with a random chord per node: every node reaches every other.
-Net RandomMesh(int nodes, uint64_t seed) {
+// With `max_delay`, each link gets a random one-way delay below it.
+Net RandomMesh(int nodes, uint64_t seed, Duration max_delay = Duration::zero()) {
   Net net(nodes);
   net.set_record(false);
   testing::FakeRandom random(seed);
-  for (int n = 0; n < nodes; ++n) net.Link(n, (n + 1) % nodes);
+  const auto delay = [&] {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(max_delay).count();
+    return us > 0 ? Duration(std::chrono::microseconds(random.Uniform(us))) : Duration::zero();
+  };
+  for (int n = 0; n < nodes; ++n) net.Link(n, (n + 1) % nodes, delay());
   for (int n = 0; n < nodes; ++n) {
     const int other = static_cast<int>(random.Uniform(nodes));
-    if (other != n && other != (n + 1) % nodes && (other + 1) % nodes != n) net.Link(n, other);
+    if (other != n && other != (n + 1) % nodes && (other + 1) % nodes != n) {
+      net.Link(n, other, delay());
+    }
   }
   for (int n = 0; n < nodes; ++n) net[n].AddPrefix(NodePrefix(n), net.now());
   return net;
@@ -283,8 +314,10 @@ void ExpectFullAndLoopFree(Net& net) {
   }
 }
 
-TEST(EngineTest, RandomMeshConvergesLoopFreeAndSurvivesLinkFailures) {
-  Net net = RandomMesh(40, 5);
+class RandomMeshTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(RandomMeshTest, ConvergesLoopFreeAndSurvivesLinkFailures) {
+  Net net = RandomMesh(40, 5, std::chrono::milliseconds(GetParam()));
   net.Run(seconds(60));
   ExpectFullAndLoopFree(net);
   // Take a few ring links down at both ends; the chords keep the mesh whole.
@@ -297,6 +330,9 @@ TEST(EngineTest, RandomMeshConvergesLoopFreeAndSurvivesLinkFailures) {
   net.Run(seconds(60));
   ExpectFullAndLoopFree(net);
 }
+
+// Maximum one-way link delay in milliseconds: instant, and up to 40 ms.
+INSTANTIATE_TEST_SUITE_P(Delays, RandomMeshTest, ::testing::Values(0, 40));
 
 }  // namespace
 }  // namespace plexus::babel

@@ -50,8 +50,8 @@ class Net {
 
   // Joins node a and node b; returns the link's index. Interface ids count
   // from 1 per node.
-  int Link(int a, int b) {
-    links_.push_back({End(a), End(b), true});
+  int Link(int a, int b, Duration delay = Duration::zero()) {
+    links_.push_back({End(a), End(b), true, delay});
     const int index = static_cast<int>(links_.size()) - 1;
     by_end_[{a, links_.back().a.interface}] = index;
     by_end_[{b, links_.back().b.interface}] = index;
@@ -95,15 +95,17 @@ class Net {
     const Timestamp end = now_ + d;
     for (int steps = 0; steps < 1'000'000; ++steps) {
       Deliver();
-      Timestamp next = Timestamp::Infinite();
+      Timestamp next = in_flight_.empty() ? Timestamp::Infinite() : in_flight_.begin()->first;
       for (auto& e : engines_) next = std::min(next, e->NextDeadline());
       if (next > end) break;
       now_ = std::max(now_, next);
+      Land();
       for (auto& e : engines_) {
         if (e->NextDeadline() <= now_) e->Tick(now_);
       }
     }
     now_ = end;
+    Land();
     for (auto& e : engines_) e->Tick(now_);
     Deliver();
   }
@@ -130,7 +132,25 @@ class Net {
   struct LinkState {
     LinkEnd a, b;
     bool up;
+    Duration delay;
   };
+  // A packet on a link with a delay.
+  struct Flight {
+    int link;
+    int to_node;
+    uint32_t to_interface;
+    IpAddress from;
+    Bytes payload;
+  };
+
+  // Hands over the delayed packets due by now (dropped if the link was cut).
+  void Land() {
+    while (!in_flight_.empty() && in_flight_.begin()->first <= now_) {
+      const Flight f = std::move(in_flight_.begin()->second);
+      in_flight_.erase(in_flight_.begin());
+      if (links_[f.link].up) engines_[f.to_node]->Receive(f.to_interface, f.from, f.payload, now_);
+    }
+  }
 
   LinkEnd End(int node) {
     const int interface = ++interfaces_[node];
@@ -155,6 +175,11 @@ class Net {
     }
     ++packets_;
     if (!link.up || (p.destination && *p.destination != peer.address)) return;
+    if (link.delay > Duration::zero()) {
+      in_flight_.emplace(now_ + link.delay,
+                         Flight{it->second, peer.node, peer.interface, self.address, p.payload});
+      return;
+    }
     engines_[peer.node]->Receive(peer.interface, self.address, p.payload, now_);
   }
 
@@ -165,6 +190,7 @@ class Net {
   std::map<int, int> interfaces_;
   std::map<std::pair<int, uint32_t>, int> by_end_;  // (node, interface) -> link
   std::vector<Sent> sent_;
+  std::multimap<Timestamp, Flight> in_flight_;  // equal times keep their order
   bool record_ = true;
   uint64_t packets_ = 0;
 };
