@@ -178,6 +178,7 @@ TEST_F(EngineProbeTest, SpecificRouteRequestGetsUpdateOrRetraction) {
   updates = UpdatesIn(Send({RouteRequest{own.prefix, std::nullopt}}), kProbe);
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_TRUE(updates[0].IsRetraction());
+  EXPECT_EQ(updates[0].router_id, engine_->router_id());
 }
 
 TEST_F(EngineProbeTest, LearnedRouteIsAnnouncedAndAnswered) {

@@ -101,10 +101,14 @@ void Engine::Impl::SendAnswer(const Destination& destination, const Target& targ
   } else if (const Route* route = routes_.Selected(destination)) {
     SendRoute(*route, target, now);
   } else {
+    // With the router-id and seqno we last announced, if any, so the
+    // receiver's route keeps its source (§3.5.3 applies the router-id).
+    const auto last = advertised_.find(destination);
     Update retraction;
     retraction.prefix = destination.prefix;
     retraction.source_prefix = destination.source_prefix;
-    retraction.seqno = xroutes_.seqno();
+    retraction.seqno = last != advertised_.end() ? last->second.seqno : xroutes_.seqno();
+    retraction.router_id = last != advertised_.end() ? last->second.router_id : router_id();
     retraction.metric = Metric::Infinity();
     SendUpdate(retraction, target);
   }
