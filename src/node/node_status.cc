@@ -51,6 +51,8 @@ nlohmann::json Node::StatusJson() const {
         {"tx_bytes", slot.tx_bytes.load()},
         {"state", PeerState(*peer, now)},
         {"persistent_keepalive", peer_keepalive_[i]},
+        {"link", peer_mesh_[i] ? nlohmann::json(ToString(router_->liveness().state(i)))
+                               : nlohmann::json(nullptr)},
     });
   }
   nlohmann::json drops = nlohmann::json::object();
@@ -77,7 +79,12 @@ nlohmann::json Node::StatusJson() const {
         {"tx_packets", tx_packets},
         {"udp_gso", udp_->capabilities().gso ? 1 : 0},
         {"udp_gro", udp_->capabilities().gro ? 1 : 0},
-        {"tun_offloads", tun_->has_vnet_header() ? 1 : 0}}},
+        {"tun_offloads", tun_->has_vnet_header() ? 1 : 0},
+        {"babel_packets_received", router_->engine().stats().packets_received},
+        {"babel_packets_sent", router_->engine().stats().packets_sent},
+        {"babel_malformed",
+         router_->engine().stats().malformed_packets + router_->counters().malformed},
+        {"mesh_links_went_down", router_->counters().links_went_down}}},
   };
 }
 

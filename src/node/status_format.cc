@@ -95,6 +95,9 @@ std::string FormatPeer(const json& peer, int64_t now_unix) {
   AppendLine(out, "endpoint", String(peer, "endpoint"));
   std::string prefixes = JoinStrings(Field(peer, "allowed_prefixes"));
   AppendLine(out, "allowed prefixes", prefixes.empty() ? "(none)" : prefixes);
+  if (std::string link = String(peer, "link"); !link.empty()) {
+    AppendLine(out, "mesh link", link + " (routed by Babel)");
+  }
   AppendLine(out, "latest handshake", FormatAgo(Integer(peer, "last_handshake_unix"), now_unix));
   AppendLine(out, "transfer",
              fmt::format("{} received, {} sent", FormatBytes(Unsigned(peer, "rx_bytes")),

@@ -23,7 +23,7 @@ json SampleStatus() {
        "state": "established", "persistent_keepalive": 25},
       {"public_key": "PEERTWO=", "endpoint": null, "allowed_prefixes": [],
        "last_handshake_unix": 0, "rx_bytes": 0, "tx_bytes": 0,
-       "state": "handshake pending", "persistent_keepalive": 0}
+       "state": "handshake pending", "persistent_keepalive": 0, "link": "up"}
     ],
     "drops": {"invalid_mac1": 3, "replayed": 0, "unknown_receiver": 1},
     "counters": {"rx_packets": 0}
@@ -49,6 +49,7 @@ TEST(StatusFormatTest, FormatsLikeWgShow) {
             "peer: PEERTWO=\n"
             "  state: handshake pending\n"
             "  allowed prefixes: (none)\n"
+            "  mesh link: up (routed by Babel)\n"
             "  latest handshake: never\n"
             "  transfer: 0 B received, 0 B sent\n"
             "\n"
