@@ -4,10 +4,15 @@
 //   engine_receive.cc  one handler per received TLV (RFC 8966 §3.4-§3.8)
 //   engine_send.cc     what goes out: Hellos/IHUs, Updates, requests
 //
-// Every public call ends with Finish(now):
-//   dirty destinations --Reconcile--> Fib (version) and triggered updates /
-//                                     retractions (§3.7.2)
+// Table events mark destinations dirty (all of them when a neighbour's cost
+// changes); every public call ends with Finish(now):
+//   dirty destinations --Reconcile--> Fib (version)
+//                                 \-> retraction now (urgent resends) or a
+//                                     triggered update queued for
+//                                     triggered_deadline_ (§3.7.2)
 //   UpdateBuffer --Flush--> outgoing packets; the next deadline is computed.
+// `advertised_` holds what we last multicast per routed destination: the
+// reference for triggered updates and the source of retractions.
 //
 // Threading: not thread-safe; owned by the node's control thread.
 #pragma once

@@ -135,6 +135,34 @@ TEST_F(EngineProbeTest, NewInterfaceSendsHelloAndWildcardRequest) {
   EXPECT_TRUE(engine.TakeOutgoing().empty());
 }
 
+TEST_F(EngineProbeTest, InterfaceParamsApplyPerInterface) {
+  InterfaceParams params;
+  params.hello_interval = seconds(1);
+  params.update_interval = seconds(5);
+  params.max_packet_size = 100;
+  ASSERT_TRUE(engine_->AddInterface(3, *IpAddress::Parse("fe80::3"), now_, params));
+  for (int i = 0; i < 20; ++i) {
+    engine_->AddPrefix(Dest(("fd00:" + std::to_string(i) + "::/64").c_str()), now_);
+  }
+  for (const OutgoingPacket& p : engine_->TakeOutgoing()) {
+    const Packet decoded = *DecodePacket(p.payload, kSelf);
+    for (const Tlv& tlv : decoded.tlvs) {
+      const auto* u = std::get_if<Update>(&tlv);
+      if (u == nullptr) continue;
+      EXPECT_EQ(u->interval, p.interface_id == 3 ? Centiseconds(500) : Centiseconds(1600));
+    }
+    if (p.interface_id == 3) EXPECT_LE(p.payload.size(), 100u);
+  }
+  now_ = now_ + seconds(1);
+  EXPECT_EQ(engine_->NextDeadline(), now_) << "the 1 s Hello timer of interface 3";
+  engine_->Tick(now_);
+  const std::vector<OutgoingPacket> out = engine_->TakeOutgoing();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].interface_id, 3u);
+  const Packet hello = *DecodePacket(out[0].payload, *IpAddress::Parse("fe80::3"));
+  EXPECT_EQ(std::get<Hello>(hello.tlvs[0]).interval, Centiseconds(100));
+}
+
 TEST_F(EngineProbeTest, HelloCarriesIhuWithEchoedTimestamp) {
   Hello hello{0, Seqno(5), Centiseconds(400), 123456u};
   Send({hello});
