@@ -38,7 +38,7 @@ std::vector<DocumentFragment> Fragments(const SignedDocument& doc, DocumentKind 
 
 class DocumentFloodTest : public ::testing::Test {
  protected:
-  SignedDocument Crl(uint64_t version, std::vector<std::string> serials = {"1f"},
+  SignedDocument Crl(uint64_t version, const std::vector<std::string>& serials = {"1f"},
                      const identity::IdentityKey* key = nullptr) {
     Result<identity::RevocationList> list = identity::RevocationList::Create(version, serials);
     EXPECT_TRUE(list.ok());
@@ -182,6 +182,7 @@ TEST_F(DocumentFloodTest, IgnoresFragmentsOfVersionsNotNewer) {
 
 TEST_F(DocumentFloodTest, AnswersRequestsWithFragmentsRateLimited) {
   std::vector<std::string> serials;
+  serials.reserve(200);
   for (int i = 0; i < 200; ++i) serials.push_back(fmt::format("{:x}", 0x10000000 + i * 977));
   ASSERT_TRUE(flood_.Offer(Crl(4, serials), kT0).ok());
   flood_.AddLink(1, kT0);

@@ -64,7 +64,7 @@ TEST(LinkControlMessages, RoundTripsEveryMessageInOnePayload) {
 
 TEST(LinkControlMessages, PacksIntoPayloadsThatFit) {
   std::vector<Message> in(3, CertificateMessage{Bytes(kMaxCertificateSize, std::byte{1})});
-  in.push_back(Versions{});
+  in.emplace_back(Versions{});
   EncodedPayloads e = EncodePayloads(in);
   ASSERT_EQ(e.payloads.size(), 4u);
   for (const Bytes& p : e.payloads) {

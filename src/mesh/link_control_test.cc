@@ -69,7 +69,7 @@ class LinkControlTest : public ::testing::Test {
     events_.resize(nodes_.size());
     for (AuthorisationEvent& e : out.authorisation) events_[i].push_back(std::move(e));
   }
-  identity::SignedDocument Crl(uint64_t version, std::vector<std::string> serials) {
+  identity::SignedDocument Crl(uint64_t version, const std::vector<std::string>& serials) {
     Result<identity::RevocationList> list = identity::RevocationList::Create(version, serials);
     EXPECT_TRUE(list.ok());
     Result<identity::SignedDocument> doc = list->Sign(kNow, ca_.key());
