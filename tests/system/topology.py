@@ -230,8 +230,9 @@ class PlexusMeshNode(MeshNode):
     kind = "plexus"
 
     def __init__(self, topo: "Topology", name: str, index: int, binary: str,
-                 babel: Optional[dict] = None):
+                 babel: Optional[dict] = None, networks: Optional[list[str]] = None):
         super().__init__(topo, name, index)
+        self.networks = networks or []
         self.binary = binary
         self.tun = f"plx{index}"
         self.socket = topo.workdir / f"{name}.sock"
@@ -254,6 +255,8 @@ class PlexusMeshNode(MeshNode):
             f"mtu = {netns.TUN_MTU}",
             f'control_socket = "{self.socket}"',
         ]
+        if self.networks:
+            lines.append(f"networks = {toml_value(self.networks)}")
         for lk in self.links:
             peer = lk.other(self)
             lines += ["", f"# mesh link {lk.index} to {peer.name} ({lk.family} underlay)",
