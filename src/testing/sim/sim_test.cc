@@ -247,6 +247,63 @@ TEST_P(PartitionTest, UnreachablePrefixesAreRetracted) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, PartitionTest, ::testing::Range<uint64_t>(1, 11));
 
+// ---------------------------------------------------------------- known engine limits
+
+// DISABLED: fails for some seeds (engine limitation, reported). A restarted
+// node keeps its router-id and draws a random seqno; when that is older than
+// the seqno its neighbours' feasibility distances hold, its Updates are
+// unfeasible everywhere. The neighbours' Seqno Requests make it bump its seqno
+// by one only (RFC 8966 §3.8.1.2), so its prefix stays unreachable until the
+// neighbours' source entries are collected (kSourceGcTime, 3 min).
+class RestartTest : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(RestartTest, DISABLED_RestartedNodeIsReachableWithin30Seconds) {
+  BabelSim sim(LineGraph(3), Params(GetParam()));
+  ASSERT_TRUE(sim.Converge(seconds(60)));
+  Network& net = sim.network();
+  net.Schedule(net.now(), [&] { net.StopNode(2); });
+  net.Schedule(net.now() + seconds(5), [&] { net.StartNode(2); });
+  ASSERT_TRUE(sim.Run(seconds(5)));
+  EXPECT_TRUE(sim.Converge(seconds(30)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, RestartTest, ::testing::Range<uint64_t>(1, 11));
+
+// DISABLED: fails (engine limitation, reported). Starvation (RFC 8966
+// §3.8.2.1): a node whose selected route was lost sends Seqno Requests, which
+// give up after their resends while the network is partitioned; afterwards
+// the unfeasible Updates it keeps receiving for the starved destination
+// trigger no new request (RouteTable::OnUpdate asks only when the selected
+// route's update is unfeasible), so the destination stays unreachable until
+// the source entry is collected (3 min). Hellos only, 90 s of link churn,
+// everything restored, 60 s to converge: fails at engine 483ea2b for Line
+// seeds 4 8 9 10 12 13 20, Ring seeds 1 7. Asking again on unfeasible
+// updates while starved (tried: `previous || Selected(destination) ==
+// nullptr` in RouteTable::OnUpdate) makes them pass but changes two
+// EngineProbeTest expectations, so it is left to the engine's owner.
+class StarvationTest : public ShapeSeedTest {};
+
+TEST_P(StarvationTest, DISABLED_StarvedDestinationRecoversAfterRestoreWithin60Seconds) {
+  BabelSim sim(graph(), Params(seed(), false));
+  ASSERT_TRUE(sim.Converge(seconds(60)));
+  ChurnParams churn;
+  churn.mean_gap = milliseconds(1500);
+  churn.restart_weight = 0;
+  churn.max_failed_links = 4;
+  ScheduleChurn(sim.network(), churn, sim.network().now() + seconds(90));
+  ASSERT_TRUE(sim.Run(seconds(90)));
+  ASSERT_TRUE(sim.Converge(seconds(240)));
+  sim.network().Schedule(sim.network().now(), [&] { RestoreAll(sim.network()); });
+  ASSERT_TRUE(sim.Run(milliseconds(1)));
+  EXPECT_TRUE(sim.Converge(seconds(60)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, StarvationTest,
+                         ::testing::Combine(::testing::Values(Shape::kLine, Shape::kRing,
+                                                              Shape::kGrid, Shape::kRandom),
+                                            ::testing::Range<uint64_t>(1, 21)),
+                         ParamName);
+
 // ---------------------------------------------------------------- lossy links, IPv4
 
 class LossyTest : public ::testing::TestWithParam<uint64_t> {};
