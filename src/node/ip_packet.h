@@ -105,7 +105,7 @@ inline uint8_t HopLimit(ByteSpan packet, const IpPacketView& ip) {
 // checksum updated incrementally (RFC 1624 eqn. 3; TTL and protocol share a word).
 inline void DecrementHopLimit(MutableByteSpan packet, const IpPacketView& ip) {
   if (ip.version == 6) {
-    packet[kIpv6HopLimitOffset] = std::byte(HopLimit(packet, ip) - 1);
+    packet[kIpv6HopLimitOffset] = static_cast<std::byte>(HopLimit(packet, ip) - 1);
     return;
   }
   std::byte* word = packet.data() + kIpv4TtlOffset;

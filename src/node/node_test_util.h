@@ -128,7 +128,7 @@ inline Bytes NumberedPacket(std::string_view src, std::string_view dst, uint32_t
 inline Bytes AfterOneHop(Bytes p) {
   const bool v6 = (std::to_integer<int>(p[0]) >> 4) == 6;
   const size_t at = v6 ? kIpv6HopLimitOffset : kIpv4TtlOffset;
-  p[at] = std::byte(std::to_integer<uint8_t>(p[at]) - 1);
+  p[at] = static_cast<std::byte>(std::to_integer<uint8_t>(p[at]) - 1);
   if (!v6) {
     StoreBe16(&p[kIpv4ChecksumOffset], 0);
     StoreBe16(&p[kIpv4ChecksumOffset], io::InternetChecksum(ByteSpan(p).first(kIpv4HeaderMin)));
@@ -139,7 +139,7 @@ inline Bytes AfterOneHop(Bytes p) {
 // `p` with hop limit / TTL `hop_limit` (IPv4 checksum redone).
 inline Bytes WithHopLimit(Bytes p, uint8_t hop_limit) {
   const bool v6 = (std::to_integer<int>(p[0]) >> 4) == 6;
-  p[v6 ? kIpv6HopLimitOffset : kIpv4TtlOffset] = std::byte(hop_limit + 1);
+  p[v6 ? kIpv6HopLimitOffset : kIpv4TtlOffset] = static_cast<std::byte>(hop_limit + 1);
   return AfterOneHop(std::move(p));
 }
 

@@ -125,7 +125,7 @@ void RxWorker::HandleInner(uint32_t peer, MutableByteSpan packet, Timestamp now)
   }
   packet = packet.first(ip->total_length);
   if (IsLinkScoped(*ip)) {
-    HandleLinkScoped(peer, packet, *ip);
+    HandleLinkScoped(peer, packet, *ip, now);
     return;
   }
   if (!SourceAllowed(peer, *ip)) {
@@ -190,12 +190,13 @@ bool RxWorker::SourceAllowed(uint32_t peer, const IpPacketView& ip) const {
 
 // Babel and link control reach the control thread (DESIGN.md §2.2); nothing
 // else link-scoped is for us or may be forwarded.
-void RxWorker::HandleLinkScoped(uint32_t peer, ByteSpan packet, const IpPacketView& ip) {
+void RxWorker::HandleLinkScoped(uint32_t peer, ByteSpan packet, const IpPacketView& ip,
+                                Timestamp now) {
   if (!IsLinkControl(packet, ip)) {
     env_.drops.Count(NodeDrop::kLinkLocal);
     return;
   }
-  if (!link_local_budget_.Take(env_.clock.Now())) {
+  if (!link_local_budget_.Take(now)) {
     env_.drops.Count(NodeDrop::kLinkLocalRateLimited);
     return;
   }

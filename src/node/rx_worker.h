@@ -46,7 +46,7 @@ class RxWorker {
   void Forward(uint32_t to, MutableByteSpan packet, const IpPacketView& ip, Timestamp now);
   void Answer(ByteSpan offending, IcmpError kind, Timestamp now);
   bool SourceAllowed(uint32_t peer, const IpPacketView& ip) const;
-  void HandleLinkScoped(uint32_t peer, ByteSpan packet, const IpPacketView& ip);
+  void HandleLinkScoped(uint32_t peer, ByteSpan packet, const IpPacketView& ip, Timestamp now);
   void Deliver(size_t length);
   void Account(uint32_t peer, const std::shared_ptr<wireguard::Keypair>& keypair,
                const Endpoint& from, size_t bytes);
