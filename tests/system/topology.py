@@ -339,7 +339,9 @@ class BabeldNode(MeshNode):
     kind = "babeld"
 
     def __init__(self, topo: "Topology", name: str, index: int,
-                 hello_interval: float = 0.5, interface_options: str = "type tunnel"):
+                 hello_interval: Optional[float] = 0.5,
+                 interface_options: str = "type tunnel"):
+        """hello_interval None: babeld's default (4 s)."""
         super().__init__(topo, name, index)
         self.hello_interval = hello_interval
         self.interface_options = interface_options
@@ -372,7 +374,8 @@ class BabeldNode(MeshNode):
             "# written by tests/system/topology.py",
             f"local-port {BABELD_LOCAL_PORT}",
             "random-id true",
-            f"default {self.interface_options} hello-interval {self.hello_interval}",
+            f"default {self.interface_options}" +
+            (f" hello-interval {self.hello_interval}" if self.hello_interval else ""),
         ]
         lines += [f"interface {self.wg[lk]}" for lk in self.links]
         lines += [
