@@ -14,7 +14,8 @@ Engine::Impl::Impl(const EngineParams& params, Random& random, Timestamp now)
       neighbours_(params.interface.link),
       sources_(params.source_gc_time),
       routes_(params.routes),
-      xroutes_(params.router_id, Seqno(static_cast<uint16_t>(random.NextU32()))) {}
+      xroutes_(params.router_id,
+               params.initial_seqno.value_or(Seqno(static_cast<uint16_t>(random.NextU32())))) {}
 
 Status Engine::Impl::AddInterface(uint32_t id, const IpAddress& link_local, Timestamp now,
                                   const InterfaceParams& params) {

@@ -85,6 +85,8 @@ struct EngineParams {
   // unless superseded: retractions (RFC 8966 §3.7.2) and the announcements
   // of own prefixes after a Seqno Request bumped our seqno (§3.8.1.2).
   int retraction_sends = 3;
+  // Our first seqno (RFC 8966 §3.2.1); random when empty (tests set it).
+  std::optional<Seqno> initial_seqno;
 };
 
 // One row of `plexus routes`: every route of the route table, and the node's

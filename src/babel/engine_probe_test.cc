@@ -456,6 +456,42 @@ TEST_F(EngineProbeTest, SeqnoRequestForOwnPrefix) {
   }
 }
 
+// RFC 8966 §3.2.1 / §3.8.1.2 at the wrap-around: "newer" is modulo 2^16,
+// and a seqno half a circle away is not newer.
+TEST(EngineSeqnoWrapTest, SeqnoRequestsCompareModulo65536) {
+  struct Case {
+    uint16_t ours = 0;
+    uint16_t requested = 0;
+    uint16_t after = 0;
+  };
+  const Case cases[] = {
+      {0xFFFF, 0x0000, 0x0000},                            // wraps to 0
+      {0xFFFF, 0x0005, 0x0000},                            // by one only
+      {0xFFFF, 0x7FFF, 0xFFFF},                            // exactly 2^15 away: not newer
+      {0xFFFF, 0x7FFE, 0x0000}, {0x0000, 0xFFFF, 0x0000},  // older
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.requested);
+    testing::FakeRandom random(1);
+    EngineParams params;
+    params.router_id = RouterId::FromUint64(0x42);
+    params.initial_seqno = Seqno(c.ours);
+    const Timestamp now = Timestamp::FromNanos(int64_t{1'000'000'000'000});
+    Engine engine(params, random, now);
+    ASSERT_TRUE(engine.AddInterface(1, kSelf, now));
+    const Destination own = Dest("fd00:1::/64");
+    engine.AddPrefix(own, now);
+    engine.TakeOutgoing();
+    PacketWriter writer(kProbe);
+    ASSERT_TRUE(writer.Append(
+        SeqnoRequest{own.prefix, std::nullopt, Seqno(c.requested), 3, params.router_id}));
+    engine.Receive(1, kProbe, writer.Finish(), now);
+    const std::vector<RouteInfo> routes = engine.Routes(now);
+    ASSERT_EQ(routes.size(), 1u);
+    EXPECT_EQ(routes[0].seqno, Seqno(c.after));
+  }
+}
+
 TEST_F(EngineProbeTest, BumpedSeqnoIsAnnouncedUrgently) {
   const Destination own = Dest("fd00:1::/64");
   engine_->AddPrefix(own, now_);
