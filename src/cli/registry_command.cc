@@ -236,8 +236,7 @@ int RunTokenCreate(const RegistryOptions& o) {
 }
 
 int RunTokenList(const RegistryOptions& o) {
-  Result<std::unique_ptr<RegistryStorage>> s =
-      RegistryStorage::Open(RegistryPaths{o.dir}.database());
+  Result<std::unique_ptr<RegistryStorage>> s = OpenRegistryStorage(RegistryPaths{o.dir});
   if (!s) return Failed("token list", s.error());
   Result<std::vector<Token>> tokens = (*s)->ListTokens();
   if (!tokens) return Failed("token list", tokens.error());
@@ -266,8 +265,7 @@ int RunTokenList(const RegistryOptions& o) {
 }
 
 int RunTokenDelete(const RegistryOptions& o) {
-  Result<std::unique_ptr<RegistryStorage>> s =
-      RegistryStorage::Open(RegistryPaths{o.dir}.database());
+  Result<std::unique_ptr<RegistryStorage>> s = OpenRegistryStorage(RegistryPaths{o.dir});
   if (!s) return Failed("token delete", s.error());
   // Accept the whole token text too: its id is the part before the dot.
   std::string id = o.target.substr(0, o.target.find('.'));
@@ -292,8 +290,7 @@ json NodeJson(const NodeRecord& n, const std::map<std::string, UnixSeconds>& see
 }
 
 int RunNodes(const RegistryOptions& o) {
-  Result<std::unique_ptr<RegistryStorage>> s =
-      RegistryStorage::Open(RegistryPaths{o.dir}.database());
+  Result<std::unique_ptr<RegistryStorage>> s = OpenRegistryStorage(RegistryPaths{o.dir});
   if (!s) return Failed("nodes", s.error());
   Result<std::vector<NodeRecord>> nodes = (*s)->ListNodes();
   if (!nodes) return Failed("nodes", nodes.error());
@@ -318,8 +315,7 @@ int RunNodes(const RegistryOptions& o) {
 }
 
 int RunRevoke(const RegistryOptions& o) {
-  Result<std::unique_ptr<RegistryStorage>> s =
-      RegistryStorage::Open(RegistryPaths{o.dir}.database());
+  Result<std::unique_ptr<RegistryStorage>> s = OpenRegistryStorage(RegistryPaths{o.dir});
   if (!s) return Failed("revoke", s.error());
   UnixSeconds now{std::chrono::seconds(NowUnix())};
   if (Status r = (*s)->RevokeNode(o.target, now); !r) return Failed("revoke", r.error());
@@ -327,15 +323,14 @@ int RunRevoke(const RegistryOptions& o) {
   Result<int64_t> config = (*s)->NetworkVersion();
   if (!crl || !config) return Failed("revoke", MakeError("reading the document versions"));
   std::printf("%s revoked: CRL version %lld, network config version %lld\n", o.target.c_str(),
-              static_cast<long long>(*crl + 1), static_cast<long long>(*config));
+              static_cast<long long>(*crl) + 1, static_cast<long long>(*config));
   return 0;
 }
 
 // ---------------------------------------------------------------- config
 
 int RunConfigSet(const RegistryOptions& o) {
-  Result<std::unique_ptr<RegistryStorage>> s =
-      RegistryStorage::Open(RegistryPaths{o.dir}.database());
+  Result<std::unique_ptr<RegistryStorage>> s = OpenRegistryStorage(RegistryPaths{o.dir});
   if (!s) return Failed("config set", s.error());
   Result<int64_t> version = (*s)->UpdateSettings(
       [&](const SettingsMap& current) { return ApplySetting(current, o.key, o.value); });
@@ -346,8 +341,7 @@ int RunConfigSet(const RegistryOptions& o) {
 }
 
 int RunConfigShow(const RegistryOptions& o) {
-  Result<std::unique_ptr<RegistryStorage>> s =
-      RegistryStorage::Open(RegistryPaths{o.dir}.database());
+  Result<std::unique_ptr<RegistryStorage>> s = OpenRegistryStorage(RegistryPaths{o.dir});
   if (!s) return Failed("config show", s.error());
   Result<SettingsMap> map = (*s)->AllSettings();
   if (!map) return Failed("config show", map.error());

@@ -81,6 +81,16 @@ Result<std::unique_ptr<CertificateAuthority>> CreateCa(const RegistrySettings& s
   return std::make_unique<CertificateAuthority>(std::move(*ca));
 }
 
+Status RequireFiles(const RegistryPaths& paths, std::initializer_list<std::string> files) {
+  for (const std::string& p : files) {
+    std::error_code ec;
+    if (!std::filesystem::exists(p, ec)) {
+      return MakeError("{} is missing: run `plexus registry init --dir {}` first", p, paths.dir);
+    }
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Prefix RandomUlaPrefix(Random& random) {
@@ -113,12 +123,14 @@ Result<RegistrySettings> InitRegistry(const RegistryPaths& paths, const InitOpti
   return settings;
 }
 
+Result<std::unique_ptr<RegistryStorage>> OpenRegistryStorage(const RegistryPaths& paths) {
+  if (Status s = RequireFiles(paths, {paths.ca_cert(), paths.database()}); !s) return s.error();
+  return RegistryStorage::Open(paths.database());
+}
+
 Result<Registry> Registry::Open(const RegistryPaths& paths) {
-  for (const std::string& p : {paths.ca_key(), paths.ca_cert(), paths.database()}) {
-    std::error_code ec;
-    if (!std::filesystem::exists(p, ec)) {
-      return MakeError("{} is missing: run `plexus registry init --dir {}` first", p, paths.dir);
-    }
+  if (Status s = RequireFiles(paths, {paths.ca_key(), paths.ca_cert(), paths.database()}); !s) {
+    return s.error();
   }
   Result<identity::IdentityKey> key = identity::IdentityKey::LoadPemFile(paths.ca_key());
   if (!key) return key.error().Wrap(paths.ca_key());

@@ -71,6 +71,10 @@ struct Registry {
   static Result<Registry> Open(const RegistryPaths& paths);
 };
 
+// Only the database of an initialised registry (for admin commands that need
+// no CA key); never creates one.
+Result<std::unique_ptr<RegistryStorage>> OpenRegistryStorage(const RegistryPaths& paths);
+
 // The current settings from `storage`.
 Result<RegistrySettings> LoadSettings(RegistryStorage& storage);
 // The network config and CRL as the registry signs them now.
