@@ -65,12 +65,16 @@ void LinkAuthorisation::Receive(uint32_t link, const Message& message, Timestamp
 void LinkAuthorisation::ReceiveCertificate(uint32_t link, Link& l, ByteSpan der, Timestamp now,
                                            int64_t now_unix) {
   ++counters_.certificates_received;
+  if (l.state == LinkState::kAuthorised && ConstantTimeEqual(der, l.peer_der)) {
+    ++counters_.repeated_certificates;
+    return;
+  }
   Result<identity::Certificate> cert = identity::Certificate::FromDer(der);
   if (!cert) {
     ++counters_.malformed_certificates;
     return;
   }
-  Judge(link, l, std::move(*cert), now, now_unix);
+  Judge(link, l, std::move(*cert), der, now, now_unix);
 }
 
 void LinkAuthorisation::ReceiveRequest(uint32_t link, Link& l, Timestamp now) {
@@ -81,19 +85,19 @@ void LinkAuthorisation::ReceiveRequest(uint32_t link, Link& l, Timestamp now) {
   SendCertificate(link, l, now);
 }
 
-void LinkAuthorisation::Judge(uint32_t link, Link& l, identity::Certificate cert, Timestamp now,
-                              int64_t now_unix) {
+void LinkAuthorisation::Judge(uint32_t link, Link& l, identity::Certificate cert, ByteSpan der,
+                              Timestamp now, int64_t now_unix) {
   CertificateVerdict verdict =
       identity::VerifyNodeCertificate(cert, ca_, now_unix, revoked_serials_, l.key);
   if (verdict.ok()) {
-    Authorise(link, l, std::move(cert), now, now_unix);
+    Authorise(link, l, std::move(cert), der, now, now_unix);
   } else {
     Reject(link, l, verdict);
   }
 }
 
-void LinkAuthorisation::Authorise(uint32_t link, Link& l, identity::Certificate cert, Timestamp now,
-                                  int64_t now_unix) {
+void LinkAuthorisation::Authorise(uint32_t link, Link& l, identity::Certificate cert, ByteSpan der,
+                                  Timestamp now, int64_t now_unix) {
   Result<int64_t> not_after = cert.NotAfterUnix();
   int64_t left = not_after ? std::max<int64_t>(*not_after - now_unix, 0) : 0;
   constexpr int64_t kCap =
@@ -101,6 +105,7 @@ void LinkAuthorisation::Authorise(uint32_t link, Link& l, identity::Certificate 
   l.expires_at = now + std::chrono::seconds(std::min(left, kCap));
   l.next_send = std::max(now, l.expires_at - kRenewalWindow);
   l.peer_certificate = std::move(cert);
+  l.peer_der.assign(der.begin(), der.end());
   l.rejection = CertificateRejection::kNone;
   if (l.state == LinkState::kAuthorised) return;  // a renewed certificate
   l.state = LinkState::kAuthorised;
@@ -108,11 +113,14 @@ void LinkAuthorisation::Authorise(uint32_t link, Link& l, identity::Certificate 
 }
 
 void LinkAuthorisation::Reject(uint32_t link, Link& l, const CertificateVerdict& verdict) {
+  bool repeat = l.state == LinkState::kRejected && l.rejection == verdict.rejection;
   l.state = LinkState::kRejected;
   l.rejection = verdict.rejection;
   l.peer_certificate.reset();
+  l.peer_der.clear();
   l.expires_at = Timestamp::Infinite();
   l.next_send = Timestamp::Infinite();
+  if (repeat) return;  // the same refusal again: the node has acted on it already
   ++counters_.rejections;
   Emit(link, l, verdict.message);
 }
@@ -120,7 +128,8 @@ void LinkAuthorisation::Reject(uint32_t link, Link& l, const CertificateVerdict&
 void LinkAuthorisation::Recheck(uint32_t link, Link& l, Timestamp now, int64_t now_unix) {
   if (l.state != LinkState::kAuthorised) return;
   identity::Certificate cert = std::move(*l.peer_certificate);
-  Judge(link, l, std::move(cert), now, now_unix);
+  Bytes der = std::move(l.peer_der);
+  Judge(link, l, std::move(cert), der, now, now_unix);
 }
 
 void LinkAuthorisation::UpdateRevocationList(const identity::RevocationList& crl, Timestamp now,

@@ -25,7 +25,9 @@
 // Every change of state is an AuthorisationEvent; the node lets traffic pass
 // while IsAuthorised(link), and cuts a link that goes to kRejected. Requests
 // for our certificate are answered in every state except kStaticLeaf, at most
-// once per kMinCertificateInterval per link.
+// once per kMinCertificateInterval per link. The certificate a link is
+// authorised by is not verified again when the peer repeats it (CRL updates
+// and notAfter re-check it anyway).
 //
 // Time: `now` (monotonic) drives timers; `now_unix` (wall clock seconds) is
 // what certificate validity is judged against.
@@ -87,6 +89,7 @@ struct AuthorisationCounters {
   uint64_t unknown_link = 0;            // a message for a link never added
   uint64_t ignored_static_leaf = 0;     // link control from a static leaf
   uint64_t requests_rate_limited = 0;   // requests answered too recently
+  uint64_t repeated_certificates = 0;   // the authorised certificate again: not re-verified
 };
 
 class LinkAuthorisation {
@@ -127,6 +130,7 @@ class LinkAuthorisation {
     LinkState state = LinkState::kAwaitingCertificate;
     identity::CertificateRejection rejection = identity::CertificateRejection::kNone;
     std::optional<identity::Certificate> peer_certificate;
+    Bytes peer_der;  // kAuthorised: the DER of peer_certificate, to skip repeats
     Timestamp expires_at = Timestamp::Infinite();  // kAuthorised: notAfter on our clock
     Timestamp next_send = Timestamp::Infinite();   // resend or renewal request
     Duration resend_interval = kCertificateResendInitial;
@@ -136,8 +140,9 @@ class LinkAuthorisation {
 
   void ReceiveCertificate(uint32_t link, Link& l, ByteSpan der, Timestamp now, int64_t now_unix);
   void ReceiveRequest(uint32_t link, Link& l, Timestamp now);
-  void Judge(uint32_t link, Link& l, identity::Certificate cert, Timestamp now, int64_t now_unix);
-  void Authorise(uint32_t link, Link& l, identity::Certificate cert, Timestamp now,
+  void Judge(uint32_t link, Link& l, identity::Certificate cert, ByteSpan der, Timestamp now,
+             int64_t now_unix);
+  void Authorise(uint32_t link, Link& l, identity::Certificate cert, ByteSpan der, Timestamp now,
                  int64_t now_unix);
   void Reject(uint32_t link, Link& l, const identity::CertificateVerdict& verdict);
   void Recheck(uint32_t link, Link& l, Timestamp now, int64_t now_unix);

@@ -115,6 +115,24 @@ TEST_F(LinkAuthorisationTest, AuthorisesGoodCertificate) {
   EXPECT_EQ(auth_.PeerCertificate(kLink)->SerialHex(), peer.SerialHex());
 }
 
+TEST_F(LinkAuthorisationTest, RepeatedCertificateIsNotVerifiedAgain) {
+  identity::Certificate peer = IssuePeer(ca_);
+  Present(peer);
+  auth_.Receive(kLink, CertificateMessage{Der(peer)}, kT0 + 1s, kNow + 1);
+  EXPECT_EQ(auth_.counters().repeated_certificates, 1u);
+  EXPECT_TRUE(auth_.IsAuthorised(kLink));
+  // Still re-checked when the CRL changes.
+  Result<identity::RevocationList> crl = identity::RevocationList::Create(2, {peer.SerialHex()});
+  ASSERT_TRUE(crl.ok());
+  auth_.UpdateRevocationList(*crl, kT0 + 2s, kNow + 2);
+  ExpectRejected(auth_.TakeOutput(), CertificateRejection::kRevoked);
+  auth_.Receive(kLink, CertificateMessage{Der(peer)}, kT0 + 3s, kNow + 3);
+  EXPECT_EQ(auth_.counters().repeated_certificates, 1u);
+  EXPECT_EQ(auth_.Rejection(kLink), CertificateRejection::kRevoked);
+  EXPECT_TRUE(auth_.TakeOutput().events.empty());  // the same refusal is not reported twice
+  EXPECT_EQ(auth_.counters().rejections, 1u);
+}
+
 TEST_F(LinkAuthorisationTest, RejectsTamperedCertificate) {
   Bytes der = Der(IssuePeer(ca_));
   der.back() ^= std::byte{1};
