@@ -175,5 +175,51 @@ TEST_F(LinkControlTest, LostPayloadsAreRecoveredByTimers) {
   EXPECT_TRUE(nodes_[1].IsAuthorised(0));
 }
 
+TEST_F(LinkControlTest, RenewedOwnCertificateReachesNeighbours) {
+  MakeLine(3);
+  Run();
+  std::string old_serial = nodes_[0].authorisation().PeerCertificate(1)->SerialHex();
+  identity::Certificate renewed = IssueNode(1, ca_);
+  nodes_[1].SetOwnCertificate(*renewed.ToDer(), kT0 + 1s);
+  events_.assign(3, {});
+  Run(kT0 + 1s);
+  for (uint32_t peer : {0u, 2u}) {
+    const identity::Certificate* seen = nodes_[peer].authorisation().PeerCertificate(1);
+    ASSERT_NE(seen, nullptr) << peer;
+    EXPECT_EQ(seen->SerialHex(), renewed.SerialHex()) << peer;
+    EXPECT_NE(seen->SerialHex(), old_serial);
+    EXPECT_TRUE(events_[peer].empty()) << peer;  // still authorised: nothing to report
+  }
+}
+
+TEST_F(LinkControlTest, NetworkConfigFloodsAndIsReported) {
+  MakeLine(3);
+  Run();
+  identity::NetworkConfig config;
+  config.network_name = "meshnet";
+  config.network_prefix = P("fd12:3456:789a::/48");
+  Result<identity::SignedDocument> doc = identity::SignNetworkConfig(config, 4, kNow, ca_.key());
+  ASSERT_TRUE(doc.ok());
+  ASSERT_TRUE(nodes_[2].OfferDocument(*doc, kT0, kNow).ok());
+  std::vector<FloodEvent> seen;
+  for (bool busy = true; busy;) {
+    busy = false;
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      LinkControlOutput out = nodes_[i].TakeOutput();
+      if (i == 0) seen.insert(seen.end(), out.documents.begin(), out.documents.end());
+      for (const LinkPayload& p : out.payloads) {
+        busy = true;
+        EXPECT_FALSE(nodes_[p.link].Receive(static_cast<uint32_t>(i), p.payload, kT0, kNow));
+      }
+    }
+  }
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, DocumentKind::kNetworkConfig);
+  EXPECT_EQ(seen[0].version, 4u);
+  ASSERT_TRUE(nodes_[0].flood().network_config().has_value());
+  EXPECT_EQ(nodes_[0].flood().network_config()->network_name, "meshnet");
+  EXPECT_NE(nodes_[0].flood().Held(DocumentKind::kNetworkConfig), nullptr);
+}
+
 }  // namespace
 }  // namespace plexus::mesh
