@@ -15,7 +15,8 @@ Engine::Impl::Impl(const EngineParams& params, Random& random, Timestamp now)
       sources_(params.source_gc_time),
       routes_(params.routes),
       xroutes_(params.router_id,
-               params.initial_seqno.value_or(Seqno(static_cast<uint16_t>(random.NextU32())))) {}
+               params.initial_seqno.value_or(Seqno(static_cast<uint16_t>(random.NextU32())))),
+      refresh_check_(now + params.interface.hello_interval) {}
 
 Status Engine::Impl::AddInterface(uint32_t id, const IpAddress& link_local, Timestamp now,
                                   const InterfaceParams& params) {
@@ -122,6 +123,10 @@ void Engine::Impl::Tick(Timestamp now) {
     source_deadline_ = sources_.NextDeadline();
   }
   for (const OutgoingRequest& request : requests_.Tick(now)) SendRequest(request);
+  if (refresh_check_ <= now) {
+    RequestExpiringRoutes(now);
+    refresh_check_ = now + params_.interface.hello_interval;
+  }
   ResendUrgentUpdates(now);
   TickInterfaces(now);
   Reconcile(now);
@@ -135,6 +140,19 @@ void Engine::Impl::TickInterfaces(Timestamp now) {
     if (!interface.UpdateDue(now)) continue;
     SendFullUpdate(std::nullopt, id, now);
     interface.ScheduleUpdate(now, random_);
+  }
+}
+
+// A selected route with less than one update interval (2/7 of its expiry
+// time) left has missed at least two periodic updates: ask its neighbour for
+// it by unicast before it expires (RFC 8966 §3.8.2 lets a node send a Route
+// Request whenever it needs a route; the tracker resends and suppresses).
+void Engine::Impl::RequestExpiringRoutes(Timestamp now) {
+  for (const auto& [key, route] : routes_.entries()) {
+    if (!route.selected || route.expires_at - now > route.expiry_time * 2 / 7) continue;
+    if (auto out = requests_.SendRouteRequest(key.destination, key.neighbour, now)) {
+      SendRequest(*out);
+    }
   }
 }
 
@@ -286,8 +304,8 @@ void Engine::Impl::Flush() {
 // the tables' deadlines later); one that would decide the result is made
 // exact first, which in the steady state is rare (Hello timers come sooner).
 Timestamp Engine::Impl::ComputeDeadline() {
-  Timestamp others =
-      std::min({neighbours_.NextDeadline(), requests_.NextDeadline(), triggered_deadline_});
+  Timestamp others = std::min(
+      {neighbours_.NextDeadline(), requests_.NextDeadline(), triggered_deadline_, refresh_check_});
   for (const auto& [id, interface] : interfaces_) {
     others = std::min(others, interface.NextDeadline());
   }

@@ -87,6 +87,7 @@ class Engine::Impl {
 
   // engine.cc: timers, reactions to table events, end of call.
   void TickInterfaces(Timestamp now);
+  void RequestExpiringRoutes(Timestamp now);
   void ApplyNeighbourEvents(const NeighbourEvents& events, Timestamp now);
   void ApplyRouteEvents(const RouteEvents& events, Timestamp now);
   void DeclareInterfaceDown(uint32_t id, Timestamp now);
@@ -150,6 +151,7 @@ class Engine::Impl {
   // moves a table's deadline later, so a cached one may be early) and made
   // exact by ComputeDeadline when they matter.
   Timestamp route_deadline_ = Timestamp::Infinite();
+  Timestamp refresh_check_;  // next look for selected routes about to expire
   Timestamp source_deadline_ = Timestamp::Infinite();
   std::set<Destination> dirty_;
   bool all_dirty_ = false;

@@ -417,6 +417,30 @@ TEST_F(EngineProbeTest, RoutesAndNeighboursDescribeTheTables) {
   EXPECT_EQ(neighbours[0].cost, Metric(96));
 }
 
+TEST_F(EngineProbeTest, RouteAboutToExpireIsRequestedFromItsNeighbour) {
+  BecomeNeighbour();
+  const Destination d = Dest("fd00:7::/64");
+  Send({RouteUpdate(d, 10, 100)});  // interval 16 s: expires after 56 s
+  const Timestamp learned = now_;
+  std::optional<Timestamp> requested;
+  for (uint16_t hello = 2; now_ < learned + seconds(56); ++hello) {
+    now_ = now_ + seconds(2);
+    Hello h{0, Seqno(hello), Centiseconds(400), std::nullopt};
+    Send({h, Ihu{Metric(96), Centiseconds(400), kSelf, std::nullopt}});
+    engine_->Tick(now_);
+    for (const Received& r : Take()) {
+      if (r.packet.destination != kProbe) continue;
+      for (const RouteRequest& q : TlvsIn<RouteRequest>({r})) {
+        if (q.prefix == d.prefix && !requested) requested = now_;
+      }
+    }
+  }
+  ASSERT_TRUE(requested) << "a unicast Route Request before expiry";
+  EXPECT_GE(*requested - learned, seconds(40)) << "not while updates may still come";
+  EXPECT_LT(*requested - learned, seconds(56));
+  EXPECT_TRUE(engine_->Fib().empty()) << "and the route expired when nothing came";
+}
+
 TEST_F(EngineProbeTest, UpdatesWithOurRouterIdAreIgnored) {
   BecomeNeighbour();
   Send({RouteUpdate(Dest("fd00:7::/64"), 10, 100, engine_->router_id())});
