@@ -26,6 +26,7 @@
 //   retractions and seqno-bumped updates;
 // - answering Route Requests and Seqno Requests (§3.8.1), sending them when
 //   routes become unfeasible or lost (§3.8.2), forwarding Seqno Requests;
+//   a unicast Route Request for a selected route about to expire;
 // - route expiry, source garbage collection, router-id/seqno wrap-around;
 // - TLVs buffered per (interface, destination) and packed into packets of at
 //   most the interface's max packet size, flushed at the end of each call
