@@ -44,22 +44,47 @@ RouterParams MakeRouterParams(const BabelConfig& babel, const crypto::PublicKey&
 
 Router::Router(const RouterParams& params, Random& random, Timestamp now)
     : link_local_(params.link_local),
+      start_jitter_(params.start_jitter),
+      random_(random),
       engine_(params.engine, random, now),
       liveness_(params.liveness) {}
 
 void Router::AddLink(uint32_t link, Timestamp now) {
-  if (Status s = engine_.AddInterface(link, link_local_, now); !s) {
-    PLEXUS_LOG_ERROR("babel: link {}: {}", link, s.error().message());
-    return;
+  const auto jitter_us = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(start_jitter_).count());
+  starting_[link] = now + std::chrono::microseconds(jitter_us ? random_.Uniform(jitter_us) : 0);
+  StartDueLinks(now);
+}
+
+void Router::StartDueLinks(Timestamp now) {
+  for (auto it = starting_.begin(); it != starting_.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    if (Status s = engine_.AddInterface(it->first, link_local_, now); !s) {
+      PLEXUS_LOG_ERROR("babel: link {}: {}", it->first, s.error().message());
+    } else {
+      liveness_.AddLink(it->first, now);
+    }
+    it = starting_.erase(it);
   }
-  liveness_.AddLink(link, now);
 }
 
 void Router::AddPrefix(const Prefix& prefix, Timestamp now) {
   engine_.AddPrefix({prefix.Network(), std::nullopt}, now);
 }
 
+// The peer got there first: start at once rather than drop its packets.
+void Router::StartEarly(uint32_t link, Timestamp now) {
+  auto it = starting_.find(link);
+  if (it == starting_.end()) return;
+  it->second = now;
+  StartDueLinks(now);
+}
+
 Status Router::Receive(uint32_t link, ByteSpan packet, Timestamp now) {
+  StartEarly(link, now);
   Result<LinkLocalUdp> udp = ParseLinkLocalUdp(packet);
   if (!udp) {
     ++counters_.malformed;
@@ -74,6 +99,7 @@ Status Router::Receive(uint32_t link, ByteSpan packet, Timestamp now) {
 }
 
 void Router::TransportReceived(uint32_t link, Timestamp now) {
+  StartEarly(link, now);
   if (liveness_.OnReceived(link, now)) engine_.InterfaceUp(link, now);
 }
 
@@ -82,6 +108,7 @@ void Router::TransportSent(uint32_t link, Timestamp now) {
 }
 
 void Router::Tick(Timestamp now) {
+  StartDueLinks(now);
   LivenessEvents events = liveness_.Tick(now);
   for (uint32_t link : events.down) {
     ++counters_.links_went_down;
@@ -93,7 +120,9 @@ void Router::Tick(Timestamp now) {
 }
 
 Timestamp Router::NextDeadline() const {
-  return std::min(engine_.NextDeadline(), liveness_.NextDeadline());
+  Timestamp next = std::min(engine_.NextDeadline(), liveness_.NextDeadline());
+  for (const auto& [link, start] : starting_) next = std::min(next, start);
+  return next;
 }
 
 RouterOutput Router::TakeOutput() {

@@ -7,7 +7,10 @@
 //   TakeOutput(): IPv6 packets to send on links, keepalive probes
 //   engine().Fib(): the selected routes, for the forwarding table
 //
-// A mesh link is one Babel interface whose id is the node's peer index. The
+// A mesh link is one Babel interface whose id is the node's peer index. It
+// starts after a random delay of up to RouterParams::start_jitter: two nodes
+// started together would otherwise both open a WireGuard handshake at the
+// same instant, and crossed initiations cost both a REKEY_TIMEOUT (5 s). The
 // node speaks from one link-local address on every link (LinkLocalAddress of
 // its public key) and its router-id is that address's interface identifier.
 //
@@ -15,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "babel/engine.h"
@@ -31,6 +35,7 @@ namespace plexus::node {
 
 struct RouterParams {
   IpAddress link_local;
+  Duration start_jitter = std::chrono::milliseconds(300);
   babel::EngineParams engine;
   LivenessParams liveness;
 };
@@ -59,6 +64,7 @@ class Router {
  public:
   Router(const RouterParams& params, Random& random, Timestamp now);
 
+  // Babel starts on the link after the start jitter (see above).
   void AddLink(uint32_t link, Timestamp now);
   void AddPrefix(const Prefix& prefix, Timestamp now);
 
@@ -79,7 +85,13 @@ class Router {
   const RouterCounters& counters() const { return counters_; }
 
  private:
+  void StartDueLinks(Timestamp now);
+  void StartEarly(uint32_t link, Timestamp now);
+
   IpAddress link_local_;
+  Duration start_jitter_;
+  Random& random_;
+  std::map<uint32_t, Timestamp> starting_;  // links waiting for their start time
   babel::Engine engine_;
   LinkLiveness liveness_;
   RouterCounters counters_;
