@@ -35,7 +35,7 @@ struct BootstrapPeer {
 };
 
 // The registry's answer, verified against the pinned CA.
-struct Enrolment {
+struct Enrolment {  // NOLINT(bugprone-exception-escape): nlohmann::json members
   std::string name;
   Prefix prefix;
   std::optional<Prefix> ipv4;
@@ -194,7 +194,8 @@ std::string TomlString(std::string_view s) {
 std::string Ipv4Address(const Prefix& p) {
   if (p.length() >= 31) return p.ToString();
   std::array<uint8_t, 4> b{};
-  ByteSpan src = p.Network().address().bytes();
+  const Prefix network = p.Network();  // the span below points into it
+  ByteSpan src = network.address().bytes();
   for (size_t i = 0; i < 4; ++i) b[i] = U8(src)[i];
   b[3] |= 1;
   return Prefix(IpAddress::V4(b), p.length()).ToString();
@@ -206,7 +207,8 @@ std::string NodeToml(const Enrolment& e, const std::string& key_file, const std:
   if (e.ipv4) addresses += ", " + TomlString(Ipv4Address(*e.ipv4));
   std::string networks;
   for (const Prefix& p : e.networks) {
-    networks += (networks.empty() ? "" : ", ") + TomlString(p.ToString());
+    if (!networks.empty()) networks += ", ";
+    networks += TomlString(p.ToString());
   }
   std::string out = fmt::format(
       "# Written by `plexus join`: node {} of network {}.\n"
@@ -242,7 +244,10 @@ Status WriteState(const std::string& dir, const Keys& keys, const Enrolment& e,
       {"peers.json", e.bootstrap.dump(2) + "\n"},
       {"registry.json", registry_info.dump(2) + "\n"}};
   for (const auto& [file, text] : files) {
-    if (Status s = WriteFileAtomic(dir + "/" + file, text, 0644); !s) return s;
+    std::string path = dir;
+    path += '/';
+    path += file;
+    if (Status s = WriteFileAtomic(path, text, 0644); !s) return s;
   }
   return Ok();
 }

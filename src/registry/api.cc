@@ -184,7 +184,8 @@ Result<NodeRecord> MakeNodeRecord(const Subject& subject, const Certificate& cer
 std::string NodeAddress(const Prefix& prefix) {
   if (prefix.length() == 128) return prefix.address().ToString();
   std::array<uint8_t, 16> b{};
-  ByteSpan src = prefix.Network().address().bytes();
+  const Prefix network = prefix.Network();  // the span below points into it
+  ByteSpan src = network.address().bytes();
   for (size_t i = 0; i < 16; ++i) b[i] = U8(src)[i];
   b[15] |= 1;
   return IpAddress::V6(b).ToString();
@@ -230,15 +231,18 @@ json CertificateJson(const NodeRecord& n) {
   return j;
 }
 
-// Status for a token that does not allow a join now; nullopt when it does.
+// The refusal of a token that does not allow a join now; nullopt when it
+// does, with its row in `token`.
 std::optional<ApiResponse> RefuseToken(RegistryStorage& storage, const TokenText& text, int64_t now,
-                                       const std::string& name) {
-  Result<std::optional<Token>> token = storage.FindToken(text.id);
-  if (!token) return Fail(500, token.error(), name);
-  if (!*token) return Fail(403, "token: unknown token", name);
+                                       const std::string& name, Token& token) {
+  Result<std::optional<Token>> found = storage.FindToken(text.id);
+  if (!found) return Fail(500, found.error(), name);
+  if (!*found) return Fail(403, "token: unknown token", name);
   UnixSeconds t{std::chrono::seconds(now)};
-  if (Status s = CheckToken(**token, text.secret, t); !s)
+  if (Status s = CheckToken(**found, text.secret, t); !s) {
     return Fail(403, s.error().Wrap("token"), name);
+  }
+  token = **found;
   return std::nullopt;
 }
 
@@ -376,15 +380,14 @@ ApiResponse RegistryApi::Join(std::string_view body, int64_t now) {
   const std::string& name = req->name;
   Result<TokenText> text = ParseTokenText(req->token);
   if (!text) return Fail(403, text.error().Wrap("token"), name);
-  if (auto refused = RefuseToken(storage_, *text, now, name)) return *refused;
+  Token token;
+  if (auto refused = RefuseToken(storage_, *text, now, name, token)) return *refused;
   Result<std::optional<NodeRecord>> existing = storage_.FindNode(name);
   if (!existing) return Fail(500, existing.error(), name);
   if (*existing) return Fail(409, fmt::format("name: node {} already exists", name), name);
   Result<RegistrySettings> settings = LoadSettings(storage_);
   if (!settings) return Fail(500, settings.error(), name);
-  Result<std::optional<Token>> token = storage_.FindToken(text->id);
-  if (!token || !*token) return Fail(403, "token: unknown token", name);
-  Result<Allocation> allocation = Allocate(storage_, *settings, (*token)->prefix_length);
+  Result<Allocation> allocation = Allocate(storage_, *settings, token.prefix_length);
   if (!allocation) return Fail(409, allocation.error().Wrap("prefix: network full"), name);
   Subject subject{name, req->identity_key, req->wireguard_key, *allocation};
   Result<Certificate> cert = Issue(ca_, *settings, subject, now, random_);
