@@ -73,8 +73,9 @@ void Engine::Impl::SendXroute(const XrouteOutput& xroute, const Target& target,
 }
 
 // RFC 8966 §3.7.3: advertising a route updates its source's feasibility
-// distance. A multicast advertisement is what triggered updates compare
-// against (ReconcileAdvertised).
+// distance. What was multicast on every interface is what triggered updates
+// compare against (ReconcileAdvertised); a periodic update on one interface
+// only records a destination not yet recorded, so it will be retracted.
 void Engine::Impl::SendRoute(const Route& route, const Target& target, Timestamp now,
                              std::optional<uint32_t> interface_id) {
   const Destination& destination = route.key.destination;
@@ -86,10 +87,10 @@ void Engine::Impl::SendRoute(const Route& route, const Target& target, Timestamp
   update.router_id = route.router_id;
   sources_.OnAdvertised(route.source(), {route.seqno, route.metric()}, now);
   source_deadline_ = std::min(source_deadline_, now + params_.source_gc_time);
-  if (!target) {
+  if (!target && (!interface_id || !advertised_.contains(destination))) {
     advertised_[destination] = {route.router_id, route.seqno, route.metric(), route.key.neighbour};
-    urgent_.erase(destination);
   }
+  if (!target) urgent_.erase(destination);
   SendUpdate(update, target, interface_id);
 }
 
