@@ -15,8 +15,7 @@ Engine::Impl::Impl(const EngineParams& params, Random& random, Timestamp now)
       sources_(params.source_gc_time),
       routes_(params.routes),
       xroutes_(params.router_id,
-               params.initial_seqno.value_or(Seqno(static_cast<uint16_t>(random.NextU32())))),
-      refresh_check_(now + params.interface.hello_interval) {}
+               params.initial_seqno.value_or(Seqno(static_cast<uint16_t>(random.NextU32())))) {}
 
 Status Engine::Impl::AddInterface(uint32_t id, const IpAddress& link_local, Timestamp now,
                                   const InterfaceParams& params) {
@@ -123,10 +122,7 @@ void Engine::Impl::Tick(Timestamp now) {
     source_deadline_ = sources_.NextDeadline();
   }
   for (const OutgoingRequest& request : requests_.Tick(now)) SendRequest(request);
-  if (refresh_check_ <= now) {
-    RequestExpiringRoutes(now);
-    refresh_check_ = now + params_.interface.hello_interval;
-  }
+  if (refresh_check_ <= now) RequestExpiringRoutes(now);
   ResendUrgentUpdates(now);
   TickInterfaces(now);
   Reconcile(now);
@@ -147,13 +143,23 @@ void Engine::Impl::TickInterfaces(Timestamp now) {
 // time) left has missed at least two periodic updates: ask its neighbour for
 // it by unicast before it expires (RFC 8966 §3.8.2 lets a node send a Route
 // Request whenever it needs a route; the tracker resends and suppresses).
+// The next check is when the next route enters that window.
 void Engine::Impl::RequestExpiringRoutes(Timestamp now) {
+  refresh_check_ = Timestamp::Infinite();
   for (const auto& [key, route] : routes_.entries()) {
-    if (!route.selected || route.expires_at - now > route.expiry_time * 2 / 7) continue;
-    if (auto out = requests_.SendRouteRequest(key.destination, key.neighbour, now)) {
-      SendRequest(*out);
+    const Timestamp window = RefreshWindow(route);
+    if (window > now) {
+      refresh_check_ = std::min(refresh_check_, window);
+    } else if (route.selected) {
+      if (auto out = requests_.SendRouteRequest(key.destination, key.neighbour, now)) {
+        SendRequest(*out);
+      }
     }
   }
+}
+
+Timestamp Engine::Impl::RefreshWindow(const Route& route) {
+  return route.expires_at - route.expiry_time * 2 / 7;
 }
 
 std::vector<OutgoingPacket> Engine::Impl::TakeOutgoing() {

@@ -88,6 +88,7 @@ class Engine::Impl {
   // engine.cc: timers, reactions to table events, end of call.
   void TickInterfaces(Timestamp now);
   void RequestExpiringRoutes(Timestamp now);
+  static Timestamp RefreshWindow(const Route& route);
   void ApplyNeighbourEvents(const NeighbourEvents& events, Timestamp now);
   void ApplyRouteEvents(const RouteEvents& events, Timestamp now);
   void DeclareInterfaceDown(uint32_t id, Timestamp now);
@@ -151,7 +152,8 @@ class Engine::Impl {
   // moves a table's deadline later, so a cached one may be early) and made
   // exact by ComputeDeadline when they matter.
   Timestamp route_deadline_ = Timestamp::Infinite();
-  Timestamp refresh_check_;  // next look for selected routes about to expire
+  // When the next route enters its refresh window (RequestExpiringRoutes).
+  Timestamp refresh_check_ = Timestamp::Infinite();
   Timestamp source_deadline_ = Timestamp::Infinite();
   std::set<Destination> dirty_;
   bool all_dirty_ = false;

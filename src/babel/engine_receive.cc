@@ -77,7 +77,10 @@ void Engine::Impl::OnUpdate(const Received& rx, const Update& update) {
   const std::optional<RouteState> before = StateOf(routes_.Find(key));
   ApplyRouteEvents(routes_.OnUpdate(rx.from, cost, update, sources_, rx.now), rx.now);
   const Route* route = routes_.Find(key);
-  if (route != nullptr) route_deadline_ = std::min(route_deadline_, route->expires_at);
+  if (route != nullptr) {
+    route_deadline_ = std::min(route_deadline_, route->expires_at);
+    refresh_check_ = std::min(refresh_check_, RefreshWindow(*route));
+  }
   if (route != nullptr && route->selected && StateOf(route) != before) dirty_.insert(destination);
   AnswerRequesters(update, rx.now);
 }
