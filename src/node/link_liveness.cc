@@ -21,11 +21,20 @@ void LinkLiveness::AddLink(uint32_t link, Timestamp now) {
   l.last_sent = now - params_.probe_interval;  // probe at once
 }
 
-bool LinkLiveness::OnReceived(uint32_t link, Timestamp now) {
+void LinkLiveness::CountKeepalive(Link& link, Timestamp now) const {
+  const bool close =
+      !link.last_keepalive.IsZero() && now - link.last_keepalive <= 2 * params_.probe_interval;
+  link.close_keepalives = close ? link.close_keepalives + 1 : 1;
+  link.last_keepalive = now;
+  if (link.close_keepalives >= kProberKeepalives) link.probed = true;
+}
+
+bool LinkLiveness::OnReceived(uint32_t link, Timestamp now, bool keepalive_only) {
   auto it = links_.find(link);
   if (it == links_.end()) return false;
   Link& l = it->second;
   l.last_received = std::max(l.last_received, now);
+  if (keepalive_only) CountKeepalive(l, now);
   if (l.state == LinkState::kUp) return false;
   l.state = LinkState::kUp;
   l.last_change = now;
@@ -38,7 +47,7 @@ void LinkLiveness::OnSent(uint32_t link, Timestamp now) {
 }
 
 Timestamp LinkLiveness::DownDue(const Link& link) const {
-  if (link.state != LinkState::kUp) return Timestamp::Infinite();
+  if (link.state != LinkState::kUp || !link.probed) return Timestamp::Infinite();
   return link.last_received + params_.timeout;
 }
 
@@ -67,6 +76,11 @@ Timestamp LinkLiveness::NextDeadline() const {
 LinkState LinkLiveness::state(uint32_t link) const {
   auto it = links_.find(link);
   return it == links_.end() ? LinkState::kUnknown : it->second.state;
+}
+
+bool LinkLiveness::probed(uint32_t link) const {
+  auto it = links_.find(link);
+  return it != links_.end() && it->second.probed;
 }
 
 Timestamp LinkLiveness::last_change(uint32_t link) const {

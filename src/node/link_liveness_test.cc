@@ -37,8 +37,11 @@ TEST(LinkLivenessTest, UnknownLinkNeverGoesDown) {
 TEST(LinkLivenessTest, SilentLinkGoesDownAfterTimeoutAndComesBack) {
   LinkLiveness l(Params());
   l.AddLink(1, At(0));
-  EXPECT_TRUE(l.OnReceived(1, At(10)));   // came up
-  EXPECT_FALSE(l.OnReceived(1, At(50)));  // already up
+  EXPECT_TRUE(l.OnReceived(1, At(10), true));   // came up
+  EXPECT_FALSE(l.OnReceived(1, At(30), true));  // already up
+  EXPECT_FALSE(l.probed(1));
+  EXPECT_FALSE(l.OnReceived(1, At(50), true));  // the third close keepalive
+  EXPECT_TRUE(l.probed(1));
   EXPECT_EQ(l.state(1), LinkState::kUp);
   EXPECT_TRUE(l.Tick(At(449)).down.empty());
   EXPECT_LE(l.NextDeadline(), At(450));
@@ -53,11 +56,44 @@ TEST(LinkLivenessTest, SilentLinkGoesDownAfterTimeoutAndComesBack) {
 TEST(LinkLivenessTest, KeepsProbingWhileDown) {
   LinkLiveness l(Params());
   l.AddLink(1, At(0));
-  l.OnReceived(1, At(0));
+  for (int t = 0; t <= 20; t += 10) l.OnReceived(1, At(t), true);
   int probes = 0;
   for (int t = 0; t <= 1000; t += 50) probes += static_cast<int>(l.Tick(At(t)).probe.size());
   EXPECT_EQ(l.state(1), LinkState::kDown);
   EXPECT_EQ(probes, 11);  // every 100 ms, down or not, so the far end hears us come back
+}
+
+// A standard WireGuard peer: Babel Hellos every 4 s, keepalives at most every
+// second. Its silences are not failures; Babel's own timers judge the link.
+TEST(LinkLivenessTest, PeerThatDoesNotProbeIsNeverDeclaredDown) {
+  LinkLiveness l(Params());
+  l.AddLink(1, At(0));
+  for (int t = 0; t <= 20000; t += 1000) {
+    l.OnReceived(1, At(t), t % 4000 != 0);  // keepalives every second, Hellos every 4 s
+    EXPECT_TRUE(l.Tick(At(t + 500)).down.empty()) << t;
+  }
+  EXPECT_FALSE(l.probed(1));
+  EXPECT_EQ(l.state(1), LinkState::kUp);
+}
+
+TEST(LinkLivenessTest, DataTrafficAloneDoesNotMakeALinkProbed) {
+  LinkLiveness l(Params());
+  l.AddLink(1, At(0));
+  for (int t = 0; t <= 1000; t += 10) l.OnReceived(1, At(t), false);
+  EXPECT_FALSE(l.probed(1));
+  EXPECT_TRUE(l.Tick(At(5000)).down.empty());
+}
+
+TEST(LinkLivenessTest, SpacedKeepalivesRestartTheCount) {
+  LinkLiveness l(Params());
+  l.AddLink(1, At(0));
+  l.OnReceived(1, At(0), true);
+  l.OnReceived(1, At(150), true);
+  l.OnReceived(1, At(1000), true);  // 850 ms later: not a probe rhythm
+  l.OnReceived(1, At(1150), true);
+  EXPECT_FALSE(l.probed(1));
+  l.OnReceived(1, At(1300), true);
+  EXPECT_TRUE(l.probed(1));
 }
 
 TEST(LinkLivenessTest, UnknownLinksAreIgnored) {

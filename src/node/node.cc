@@ -160,7 +160,9 @@ void Node::TransportReceived(std::shared_ptr<wireguard::Keypair> keypair, const 
     const Timestamp now = clock_.Now();
     Apply(device_->TransportReceived(*keypair, from, bytes, bytes, now));
     if (std::optional<uint32_t> peer = IndexOf(keypair->peer())) {
-      router_->TransportReceived(*peer, now);
+      // One keepalive alone (the far end's liveness probe) is one bare
+      // transport header and tag.
+      router_->TransportReceived(*peer, now, bytes == wireguard::kTransportOverhead);
       DriveRouter(now);
     }
   });

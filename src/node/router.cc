@@ -98,9 +98,9 @@ Status Router::Receive(uint32_t link, ByteSpan packet, Timestamp now) {
   return Ok();
 }
 
-void Router::TransportReceived(uint32_t link, Timestamp now) {
+void Router::TransportReceived(uint32_t link, Timestamp now, bool keepalive_only) {
   StartEarly(link, now);
-  if (liveness_.OnReceived(link, now)) engine_.InterfaceUp(link, now);
+  if (liveness_.OnReceived(link, now, keepalive_only)) engine_.InterfaceUp(link, now);
 }
 
 void Router::TransportSent(uint32_t link, Timestamp now) {

@@ -71,8 +71,9 @@ class Router {
   // A link-local UDP packet (the whole IPv6 packet) that arrived on `link`.
   // Bad packets are counted and answered with the reason.
   Status Receive(uint32_t link, ByteSpan packet, Timestamp now);
-  // Transport messages were received / sent on the link (liveness).
-  void TransportReceived(uint32_t link, Timestamp now);
+  // Transport messages were received / sent on the link (liveness);
+  // `keepalive_only`: nothing but one WireGuard keepalive arrived.
+  void TransportReceived(uint32_t link, Timestamp now, bool keepalive_only = false);
   void TransportSent(uint32_t link, Timestamp now);
 
   void Tick(Timestamp now);

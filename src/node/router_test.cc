@@ -57,7 +57,9 @@ class RouterPairTest : public ::testing::Test {
     RouterOutput out = from.TakeOutput();
     probes_ += out.probes.size();
     if (!connected_) return;
-    if (!out.packets.empty() || !out.probes.empty()) to.TransportReceived(0, now_);
+    if (!out.packets.empty() || !out.probes.empty()) {
+      to.TransportReceived(0, now_, out.packets.empty());  // probes alone: keepalives
+    }
     for (const LinkPacket& p : out.packets) {
       from.TransportSent(0, now_);
       ASSERT_TRUE(to.Receive(0, p.packet, now_));
