@@ -341,8 +341,10 @@ TEST_F(ApiTest, ConfigSetRefusesBadKeysAndValuesAndChangesNothing) {
       {"domain", "Not A Domain", "domain: "},
   };
   for (const auto& [key, value, want] : cases) {
+    const std::string& k = key;  // clang 14 cannot capture structured bindings
+    const std::string& val = value;
     Result<int64_t> v = registry_.storage->UpdateSettings(
-        [&](const SettingsMap& m) { return ApplySetting(m, key, value); });
+        [&](const SettingsMap& m) { return ApplySetting(m, k, val); });
     ASSERT_FALSE(v.ok()) << key;
     EXPECT_TRUE(v.error().message().starts_with(want)) << v.error().message();
   }
