@@ -12,7 +12,6 @@ namespace {
 
 using registry_sql::Exec;
 using registry_sql::InTransaction;
-using registry_sql::SqliteError;
 using registry_sql::Statement;
 
 constexpr int kBusyTimeoutMs = 5000;
