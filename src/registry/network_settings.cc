@@ -11,7 +11,6 @@
 namespace plexus {
 namespace {
 
-using identity::NetworkConfig;
 using identity::PrefixGrant;
 
 Result<int64_t> ParseInteger(std::string_view text, int64_t min, int64_t max) {
