@@ -39,7 +39,11 @@ RouteEvents RouteTable::OnUpdate(const NeighbourKey& neighbour, Metric link_cost
   if (it->second.selected) previous = it->second;
   ApplyUpdate(it->second, update, link_cost, now);
   const SourceKey source = it->second.source();
-  if (previous && !update.IsRetraction() &&
+  // §3.8.2.1: an unfeasible update for the selected route, or for a
+  // destination with no selected route at all (starvation, which must not
+  // last until the source entry is collected), asks for a newer seqno.
+  const bool starving = !previous && Selected(destination) == nullptr;
+  if ((previous || starving) && !update.IsRetraction() &&
       !sources.IsFeasible(source, update.seqno, update.metric)) {
     const Seqno wanted = sources.Find(source)->seqno.Next();
     events.seqno_requests.push_back({destination, source.router_id, wanted, neighbour});

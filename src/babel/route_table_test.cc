@@ -93,7 +93,7 @@ TEST(RouteTableTest, RetractionOfUnknownRouteIsIgnored) {
   EXPECT_TRUE(ev.selection_changed.empty());
 }
 
-TEST(RouteTableTest, UnfeasibleNewRouteIsKeptButNotSelected) {
+TEST(RouteTableTest, UnfeasibleNewRouteIsKeptButNotSelectedAndAsksForASeqno) {
   RouteTable table;
   SourceTable sources;
   sources.OnAdvertised(Source(), {Seqno(10), Metric(100)}, kT0);
@@ -102,7 +102,11 @@ TEST(RouteTableTest, UnfeasibleNewRouteIsKeptButNotSelected) {
   EXPECT_FALSE(table.RoutesTo(Dest())[0].feasible);
   EXPECT_EQ(table.Selected(Dest()), nullptr);
   EXPECT_TRUE(ev.selection_changed.empty());
-  EXPECT_TRUE(ev.seqno_requests.empty());
+  // §3.8.2.1: the destination has no selected route (it is starving), so the
+  // unfeasible update asks its sender for a seqno newer than the distance's.
+  ASSERT_EQ(ev.seqno_requests.size(), 1u);
+  EXPECT_EQ(ev.seqno_requests[0].seqno, Seqno(11));
+  EXPECT_EQ(ev.seqno_requests[0].neighbour, kA);
 }
 
 // RFC 8966 §3.5.3 / §3.8.2: a second update for the selected route, whose

@@ -276,14 +276,12 @@ INSTANTIATE_TEST_SUITE_P(Seeds, RestartTest, ::testing::Range<uint64_t>(1, 11));
 // trigger no new request (RouteTable::OnUpdate asks only when the selected
 // route's update is unfeasible), so the destination stays unreachable until
 // the source entry is collected (3 min). Hellos only, 90 s of link churn,
-// everything restored, 60 s to converge: fails at engine 483ea2b for Line
-// seeds 4 8 9 10 12 13 20, Ring seeds 1 7. Asking again on unfeasible
-// updates while starved (tried: `previous || Selected(destination) ==
-// nullptr` in RouteTable::OnUpdate) makes them pass but changes two
-// EngineProbeTest expectations, so it is left to the engine's owner.
+// everything restored, 60 s to converge: failed at engine 483ea2b for Line
+// seeds 4 8 9 10 12 13 20, Ring seeds 1 7; RouteTable::OnUpdate now also
+// asks when the destination has no selected route (§3.8.2.1).
 class StarvationTest : public ShapeSeedTest {};
 
-TEST_P(StarvationTest, DISABLED_StarvedDestinationRecoversAfterRestoreWithin60Seconds) {
+TEST_P(StarvationTest, StarvedDestinationRecoversAfterRestoreWithin60Seconds) {
   BabelSim sim(graph(), Params(seed(), false));
   ASSERT_TRUE(sim.Converge(seconds(60)));
   ChurnParams churn;
