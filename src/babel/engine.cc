@@ -366,6 +366,10 @@ Engine::~Engine() = default;
 RouterId Engine::router_id() const {
   return impl_->router_id();
 }
+
+Seqno Engine::seqno() const {
+  return impl_->seqno();
+}
 Status Engine::AddInterface(uint32_t id, const IpAddress& link_local, Timestamp now,
                             std::optional<InterfaceParams> params) {
   return impl_->AddInterface(id, link_local, now, params.value_or(impl_->default_params()));

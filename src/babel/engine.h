@@ -143,6 +143,8 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   RouterId router_id() const;
+  // The seqno of our own routes now (RFC 8966 §3.2.1).
+  Seqno seqno() const;
 
   // Starts Babel on an interface: a Hello and a wildcard Route Request go
   // out at once. `link_local` must be an fe80::/10 address. Error if the id

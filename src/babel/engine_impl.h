@@ -41,6 +41,7 @@ class Engine::Impl {
 
   // engine.cc: the public calls (see engine.h).
   RouterId router_id() const { return xroutes_.router_id(); }
+  Seqno seqno() const { return xroutes_.seqno(); }
   Status AddInterface(uint32_t id, const IpAddress& link_local, Timestamp now,
                       const InterfaceParams& params);
   void RemoveInterface(uint32_t id, Timestamp now);

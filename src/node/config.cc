@@ -30,9 +30,9 @@ constexpr std::array<std::string_view, 8> kInterfaceKeys = {
     "addresses",   "networks",         "control_socket", "mtu"};
 constexpr std::array<std::string_view, 5> kPeerKeys = {"public_key", "endpoint", "allowed_prefixes",
                                                        "persistent_keepalive", "preshared_key"};
-constexpr std::array<std::string_view, 9> kBabelKeys = {
-    "hello_interval",  "update_interval", "link_quality",        "rtt_min",     "rtt_max",
-    "max_rtt_penalty", "announce",        "link_probe_interval", "link_timeout"};
+constexpr std::array<std::string_view, 10> kBabelKeys = {
+    "hello_interval",  "update_interval", "link_quality",        "rtt_min",      "rtt_max",
+    "max_rtt_penalty", "announce",        "link_probe_interval", "link_timeout", "seqno_file"};
 constexpr size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
 constexpr size_t kMaxKeyFileBytes = 4096;
 
@@ -473,6 +473,10 @@ Result<BabelConfig> ConfigParser::Babel(const toml::table& root) const {
   auto announce = Prefixes(s, "announce");
   if (!announce) return announce.error();
   for (const Prefix& p : *announce) out.announce.push_back(p.Network());
+  auto seqno_file = String(s, "seqno_file");
+  if (!seqno_file) return seqno_file.error();
+  if (*seqno_file && (*seqno_file)->empty()) return AtKey(s, "seqno_file", "must not be empty");
+  if (*seqno_file) out.seqno_file = Resolve(**seqno_file);
   return out;
 }
 

@@ -29,6 +29,8 @@
 //   announce = ["fd00:1:0:5::/64"]  # extra prefixes this node originates
 //   link_probe_interval = 0.15      # seconds between liveness probes on an idle mesh link
 //   link_timeout = 0.6              # seconds of silence after which a mesh link is down
+//   seqno_file = "/var/lib/plexus/babel-seqno-<router-id>"   # keeps the seqno of own
+//                                   # routes across restarts (default shown, for `plexus node`)
 //
 // A [[peer]] without allowed_prefixes is a mesh link: Babel runs over it and
 // routes decide what it carries. A peer with allowed_prefixes is a static
@@ -64,6 +66,7 @@ inline constexpr int kDefaultMtu = 1420;
 inline constexpr int kMinMtu = 1280;  // the IPv6 minimum link MTU, RFC 8200 §5
 inline constexpr int kMaxMtu = 9000;
 inline constexpr std::string_view kControlSocketDir = "/run/plexus";
+inline constexpr std::string_view kStateDir = "/var/lib/plexus";
 
 struct InterfaceConfig {
   crypto::PrivateKey private_key;
@@ -96,6 +99,7 @@ struct BabelConfig {
   std::vector<Prefix> announce;  // stored as networks
   double link_probe_interval_s = 0.15;
   double link_timeout_s = 0.6;
+  std::string seqno_file;  // empty: the node's default (NodeIo::state_dir)
 };
 
 // Move-only (it holds secrets).

@@ -111,7 +111,8 @@ TEST(ConfigTest, ParsesBabelSection) {
                                 "[babel]\nhello_interval = 0.5\nupdate_interval = 2\n"
                                 "link_quality = \"two-out-of-three\"\nrtt_min = 5\nrtt_max = 50\n"
                                 "max_rtt_penalty = 200\nannounce = [\"fd00:9::1/64\"]\n"
-                                "link_probe_interval = 0.1\nlink_timeout = 0.4\n",
+                                "link_probe_interval = 0.1\nlink_timeout = 0.4\n"
+                                "seqno_file = \"/tmp/s\"\n",
                             "node.toml");
   ASSERT_TRUE(config) << config.error().message();
   const BabelConfig& b = config->babel;
@@ -125,6 +126,7 @@ TEST(ConfigTest, ParsesBabelSection) {
   EXPECT_EQ(b.announce[0].ToString(), "fd00:9::/64");
   EXPECT_EQ(b.link_probe_interval_s, 0.1);
   EXPECT_EQ(b.link_timeout_s, 0.4);
+  EXPECT_EQ(b.seqno_file, "/tmp/s");
   EXPECT_TRUE(config->peers[0].allowed_prefixes.empty());  // a mesh peer
 }
 

@@ -49,7 +49,8 @@ Node::Node(const Config& config, NodeIo io)
       control_socket_(config.interface.control_socket),
       device_(std::make_unique<wireguard::Device>(config.interface.private_key.Clone(), random_,
                                                   clock_, mtu_)),
-      kernel_routes_(std::move(io.routes)) {}
+      kernel_routes_(std::move(io.routes)),
+      state_dir_(std::move(io.state_dir)) {}
 
 Node::~Node() {
   Stop();
@@ -347,8 +348,15 @@ std::optional<uint32_t> Node::IndexOf(const crypto::PublicKey& key) const {
 // Routing.
 
 void Node::StartRouter(const Config& config, Timestamp now) {
-  router_ =
-      std::make_unique<Router>(MakeRouterParams(config.babel, device_->public_key()), random_, now);
+  RouterParams params = MakeRouterParams(config.babel, device_->public_key());
+  std::string seqno_file = config.babel.seqno_file;
+  if (seqno_file.empty() && !state_dir_.empty()) {
+    seqno_file =
+        fmt::format("{}/babel-seqno-{}", state_dir_, ToHex(params.engine.router_id.bytes()));
+  }
+  seqno_store_ = std::make_unique<SeqnoStore>(seqno_file);
+  params.engine.initial_seqno = seqno_store_->Start(random_);
+  router_ = std::make_unique<Router>(params, random_, now);
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     if (peer_mesh_[i]) router_->AddLink(i, now);
   }
@@ -399,6 +407,7 @@ void Node::SendProbe(uint32_t peer, Timestamp now, std::vector<wireguard::Datagr
 // Republishes the forwarding table and updates the kernel's routes when the
 // selected routes changed.
 void Node::FollowRoutes() {
+  seqno_store_->Follow(router_->engine().seqno());
   const uint64_t version = router_->engine().fib_version();
   if (version == fib_version_) return;
   fib_version_ = version;

@@ -34,6 +34,7 @@
 #include "node/peer_slot.h"
 #include "node/route_installer.h"
 #include "node/router.h"
+#include "node/seqno_store.h"
 #include "node/snapshot.h"
 #include "wireguard/device.h"
 
@@ -52,6 +53,9 @@ struct NodeIo {
   std::unique_ptr<io::UdpSocket> udp;
   // Where selected routes go in the kernel; none in unit tests.
   std::unique_ptr<RouteInstaller> routes = nullptr;
+  // Where the node keeps state between runs (the Babel seqno); empty in
+  // unit tests: nothing is kept unless the config names a file.
+  std::string state_dir;
 };
 
 class Node final : private ControlSink {
@@ -147,6 +151,8 @@ class Node final : private ControlSink {
   std::unique_ptr<RouteInstaller> kernel_routes_;
   std::unordered_map<crypto::PublicKey, uint32_t, crypto::PublicKeyHash> peer_index_;
   std::vector<bool> peer_mesh_;
+  std::string state_dir_;
+  std::unique_ptr<SeqnoStore> seqno_store_;
   std::unique_ptr<Router> router_;
   uint64_t fib_version_ = 0;
   std::set<babel::Destination> installed_;  // in the kernel through kernel_routes_
