@@ -134,6 +134,7 @@ control_socket = "$WORK/n$i.sock"
 
 [babel]
 hello_interval = 1.0
+seqno_file = "$WORK/n$i.seqno"
 EOF
 done
 peer() { # FILE KEYFILE ENDPOINT: a [[peer]] without allowed_prefixes is a mesh link
