@@ -111,6 +111,7 @@ class Engine::Impl {
   void AnswerRequesters(const Update& update, Timestamp now);
   void OnRouteRequest(const Received& rx, const RouteRequest& request);
   void OnSeqnoRequest(const Received& rx, const SeqnoRequest& request);
+  void OnAckRequest(const Received& rx, const AckRequest& request);
   void ForwardSeqnoRequest(const Received& rx, const SeqnoRequest& request);
   std::optional<NeighbourKey> ForwardingNeighbour(const Destination& destination,
                                                   const NeighbourKey& from) const;

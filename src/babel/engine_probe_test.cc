@@ -666,5 +666,23 @@ TEST_F(EngineProbeTest, RandomAndMutatedPacketsNeverCrash) {
   EXPECT_GT(engine_->stats().malformed_packets + engine_->stats().skipped_tlvs, 0u);
 }
 
+// RFC 8966 §3.3: an Ack Request gets a unicast Ack with the same opaque value.
+TEST_F(EngineProbeTest, AnswersAckRequestsByUnicast) {
+  Take();
+  const std::vector<Received> out = Send({AckRequest{0xBEEF, Centiseconds(100)}});
+  bool acked = false;
+  for (const Received& r : out) {
+    for (const Tlv& tlv : r.decoded.tlvs) {
+      const auto* ack = std::get_if<Ack>(&tlv);
+      if (ack == nullptr) continue;
+      EXPECT_EQ(ack->opaque, 0xBEEF);
+      EXPECT_EQ(r.packet.destination, kProbe);
+      EXPECT_EQ(r.packet.interface_id, 1u);
+      acked = true;
+    }
+  }
+  EXPECT_TRUE(acked);
+}
+
 }  // namespace
 }  // namespace plexus::babel

@@ -15,8 +15,16 @@ void Engine::Impl::Dispatch(const Received& rx, const Tlv& tlv) {
   if (const auto* update = std::get_if<Update>(&tlv)) return OnUpdate(rx, *update);
   if (const auto* request = std::get_if<RouteRequest>(&tlv)) return OnRouteRequest(rx, *request);
   if (const auto* request = std::get_if<SeqnoRequest>(&tlv)) return OnSeqnoRequest(rx, *request);
-  // Padding and parser state are folded into the others; Ack Requests are
-  // not needed on point-to-point links and are ignored (§3.3 allows it).
+  if (const auto* ack = std::get_if<AckRequest>(&tlv)) return OnAckRequest(rx, *ack);
+  // Padding and parser state are folded into the others. plexus itself never
+  // asks for acknowledgments (links are point to point: urgent TLVs are resent
+  // instead), but answers those another implementation asks for.
+}
+
+// RFC 8966 §3.3: an Ack Request is answered by a unicast Ack with its opaque
+// value, before its interval runs out (it goes at the end of this call).
+void Engine::Impl::OnAckRequest(const Received& rx, const AckRequest& request) {
+  QueueOn(rx.interface, rx.from.address, Ack{request.opaque});
 }
 
 // RFC 8966 §3.4.1.
