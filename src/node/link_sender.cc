@@ -11,14 +11,7 @@ LinkSender::LinkSender(const WorkerEnv& env, size_t arena_bytes) : env_(env), ar
 
 void LinkSender::Stage(uint32_t peer, ByteSpan packet) {
   PeerSlot& slot = *snapshot_->peers[peer].slot;
-  {
-    std::lock_guard lock(slot.staged_mutex);
-    if (slot.staged.size() >= kMaxStagedPackets) {
-      slot.staged.pop_front();
-      env_.drops.Count(NodeDrop::kStagedOverflow);
-    }
-    slot.staged.emplace_back(packet.begin(), packet.end());
-  }
+  if (slot.Stage(packet)) env_.drops.Count(NodeDrop::kStagedOverflow);
   if (!slot.queue_reported.exchange(true)) queued_.push_back(peer);
 }
 

@@ -77,7 +77,6 @@ Status Node::AddPeers(const Config& config) {
     }
     slots_.push_back(std::make_unique<PeerSlot>(p.public_key));
     peer_index_[p.public_key] = index;
-    peer_mesh_.push_back(p.allowed_prefixes.empty());
     peer_prefixes_.push_back(p.allowed_prefixes);
     peer_keepalive_.push_back(p.persistent_keepalive);
   }
@@ -180,7 +179,7 @@ void Node::LinkLocalPacket(uint32_t peer, Bytes packet) {
 
 // Babel over a mesh link. Static (WireGuard leaf) peers take no part in routing.
 void Node::HandleLinkLocal(uint32_t peer, Bytes packet) {
-  if (peer >= slots_.size() || !peer_mesh_[peer]) {
+  if (peer >= slots_.size() || !IsMesh(peer)) {
     PLEXUS_LOG_DEBUG("link-local packet from static peer {} ignored", peer);
     return;
   }
@@ -306,7 +305,7 @@ void Node::Publish() {
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     const crypto::PublicKey& key = slots_[i]->public_key;
     s->peers.push_back({slots_[i].get(), device_->SendingKeypair(key, now),
-                        device_->PeerEndpoint(key), peer_prefixes_[i].empty()});
+                        device_->PeerEndpoint(key), IsMesh(i)});
     index_of[key] = i;
   }
   for (std::shared_ptr<wireguard::Keypair>& k : device_->Keypairs()) {
@@ -358,7 +357,7 @@ void Node::StartRouter(const Config& config, Timestamp now) {
   params.engine.initial_seqno = seqno_store_->Start(random_);
   router_ = std::make_unique<Router>(params, random_, now);
   for (uint32_t i = 0; i < slots_.size(); ++i) {
-    if (peer_mesh_[i]) router_->AddLink(i, now);
+    if (IsMesh(i)) router_->AddLink(i, now);
   }
   // Originated: the TUN's own prefixes, extra announcements, and the
   // prefixes of static (WireGuard leaf) peers, which are reached through us.
@@ -385,8 +384,7 @@ void Node::SendOnLink(uint32_t peer, const Bytes& packet, Timestamp now,
   PeerSlot& slot = *slots_[peer];
   wireguard::Outputs sent = device_->Send(slot.public_key, packet, now);
   if (sent.drop == wireguard::DropReason::kNoKeypair) {
-    std::lock_guard lock(slot.staged_mutex);
-    if (slot.staged.size() < kMaxStagedPackets) slot.staged.push_back(packet);
+    if (slot.Stage(packet)) drops_.Count(NodeDrop::kStagedOverflow);
   } else if (sent.drop) {
     drops_.Count(*sent.drop);
   } else {

@@ -105,6 +105,8 @@ class Node final : private ControlSink {
   void ArmTimer();
   PeerSlot* SlotFor(const crypto::PublicKey& key);
   std::optional<uint32_t> IndexOf(const crypto::PublicKey& key) const;
+  // A peer configured without allowed_prefixes is a mesh link, routed by Babel.
+  bool IsMesh(uint32_t peer) const { return peer_prefixes_[peer].empty(); }
 
   // Routing (router.h), control thread.
   void StartRouter(const Config& config, Timestamp now);
@@ -150,7 +152,6 @@ class Node final : private ControlSink {
 
   std::unique_ptr<RouteInstaller> kernel_routes_;
   std::unordered_map<crypto::PublicKey, uint32_t, crypto::PublicKeyHash> peer_index_;
-  std::vector<bool> peer_mesh_;
   std::string state_dir_;
   std::unique_ptr<SeqnoStore> seqno_store_;
   std::unique_ptr<Router> router_;

@@ -51,8 +51,8 @@ nlohmann::json Node::StatusJson() const {
         {"tx_bytes", slot.tx_bytes.load()},
         {"state", PeerState(*peer, now)},
         {"persistent_keepalive", peer_keepalive_[i]},
-        {"link", peer_mesh_[i] ? nlohmann::json(ToString(router_->liveness().state(i)))
-                               : nlohmann::json(nullptr)},
+        {"link", IsMesh(i) ? nlohmann::json(ToString(router_->liveness().state(i)))
+                           : nlohmann::json(nullptr)},
     });
   }
   nlohmann::json drops = nlohmann::json::object();

@@ -43,6 +43,16 @@ struct PeerSlot {
 
   std::mutex staged_mutex;
   std::deque<Bytes> staged;  // guarded by staged_mutex; oldest first
+
+  // Queues a copy of `packet` until a keypair exists, dropping the oldest
+  // beyond kMaxStagedPackets; returns true when one was dropped. Any thread.
+  bool Stage(ByteSpan packet) {
+    std::lock_guard lock(staged_mutex);
+    const bool overflow = staged.size() >= kMaxStagedPackets;
+    if (overflow) staged.pop_front();
+    staged.emplace_back(packet.begin(), packet.end());
+    return overflow;
+  }
 };
 
 }  // namespace plexus::node
