@@ -44,6 +44,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -88,6 +89,12 @@ struct EngineParams {
   int retraction_sends = 3;
   // Our first seqno (RFC 8966 §3.2.1); random when empty (tests set it).
   std::optional<Seqno> initial_seqno;
+  // The input filter (RFC 8966 Appendix C): an Update for which it returns
+  // false is taken as a retraction, so a route it refuses is never selected
+  // and one accepted before goes away. The node refuses prefixes outside the
+  // originator's certificate blocks (DESIGN.md §2.3). None: accept all.
+  std::function<bool(uint32_t interface_id, const RouterId& origin, const Destination&)>
+      import_filter;
 };
 
 // One row of `plexus routes`: every route of the route table, and the node's
@@ -132,6 +139,7 @@ struct EngineStats {
   uint64_t triggered_updates_sent = 0;  // §3.7.2, one per destination
   uint64_t retractions_sent = 0;        // first sends, not the urgent resends
   uint64_t seqno_requests_forwarded = 0;
+  uint64_t updates_filtered = 0;  // refused by EngineParams::import_filter
 };
 
 class Engine {

@@ -107,7 +107,8 @@ class Engine::Impl {
   void Dispatch(const Received& rx, const Tlv& tlv);
   void OnHello(const Received& rx, const Hello& hello);
   void OnIhu(const Received& rx, const Ihu& ihu);
-  void OnUpdate(const Received& rx, const Update& update);
+  void OnUpdate(const Received& rx, const Update& received);
+  Update Filtered(const Received& rx, const Update& update);
   void AnswerRequesters(const Update& update, Timestamp now);
   void OnRouteRequest(const Received& rx, const RouteRequest& request);
   void OnSeqnoRequest(const Received& rx, const SeqnoRequest& request);

@@ -72,9 +72,10 @@ std::optional<RouteState> StateOf(const Route* route) {
 // selected route leaves the destination clean (the common case: periodic
 // updates). Requests the Update satisfies are answered: the requesters whose
 // Seqno Requests we forwarded get our route.
-void Engine::Impl::OnUpdate(const Received& rx, const Update& update) {
+void Engine::Impl::OnUpdate(const Received& rx, const Update& received) {
   ++stats_.updates_received;
-  if (!update.wildcard && update.router_id == router_id()) return;
+  if (!received.wildcard && received.router_id == router_id()) return;
+  const Update update = Filtered(rx, received);
   const Metric cost = neighbours_.Cost(rx.from, rx.now);
   if (update.wildcard) {
     ApplyRouteEvents(routes_.OnUpdate(rx.from, cost, update, sources_, rx.now), rx.now);
@@ -91,6 +92,22 @@ void Engine::Impl::OnUpdate(const Received& rx, const Update& update) {
   }
   if (route != nullptr && route->selected && StateOf(route) != before) dirty_.insert(destination);
   AnswerRequesters(update, rx.now);
+}
+
+// RFC 8966 Appendix C: an Update the input filter refuses counts as a
+// retraction of the route.
+Update Engine::Impl::Filtered(const Received& rx, const Update& update) {
+  if (!params_.import_filter || update.wildcard || update.IsRetraction() || !update.router_id) {
+    return update;
+  }
+  if (params_.import_filter(rx.interface.id(), *update.router_id,
+                            {update.prefix, update.source_prefix})) {
+    return update;
+  }
+  ++stats_.updates_filtered;
+  Update refused = update;
+  refused.metric = Metric::Infinity();
+  return refused;
 }
 
 void Engine::Impl::AnswerRequesters(const Update& update, Timestamp now) {

@@ -198,6 +198,35 @@ TEST(EngineTest, RemovedPrefixIsRetracted) {
   EXPECT_FALSE(FibEntry(net[2], a));
 }
 
+// RFC 8966 Appendix C: what the input filter refuses is never selected, is
+// not passed on, and a route it accepted before goes away when it turns.
+TEST(EngineTest, ImportFilterRefusesRoutesAndRetractsAcceptedOnes) {
+  const Destination good = Dest("fd00:a::/64");
+  const Destination bad = Dest("fd00:bad::/64");
+  bool refuse_good = false;
+  EngineParams params;
+  params.import_filter = [&](uint32_t, const RouterId& origin, const Destination& d) {
+    if (origin != RouterId::FromUint64(0x100)) return true;
+    return d == good ? !refuse_good : false;
+  };
+  Net net(3, params);
+  net.Link(0, 1);
+  net.Link(1, 2);
+  net[0].AddPrefix(good, net.now());
+  net[0].AddPrefix(bad, net.now());
+  net.Run(kConverge);
+  EXPECT_TRUE(FibEntry(net[1], good));
+  EXPECT_TRUE(FibEntry(net[2], good));
+  EXPECT_FALSE(FibEntry(net[1], bad));
+  EXPECT_FALSE(FibEntry(net[2], bad));
+  EXPECT_GT(net[1].stats().updates_filtered, 0u);
+
+  refuse_good = true;
+  net.Run(kConverge);
+  EXPECT_FALSE(FibEntry(net[1], good));
+  EXPECT_FALSE(FibEntry(net[2], good));
+}
+
 TEST(EngineTest, FibVersionIsStableWithoutChange) {
   Net net(3);
   net.Link(0, 1);
