@@ -33,6 +33,8 @@ constexpr std::array<std::string_view, 5> kPeerKeys = {"public_key", "endpoint",
 constexpr std::array<std::string_view, 10> kBabelKeys = {
     "hello_interval",  "update_interval", "link_quality",        "rtt_min",      "rtt_max",
     "max_rtt_penalty", "announce",        "link_probe_interval", "link_timeout", "seqno_file"};
+constexpr std::array<std::string_view, 4> kIdentityKeys = {"dir", "registry_interval",
+                                                           "max_pending_links", "accept_unknown"};
 constexpr size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
 constexpr size_t kMaxKeyFileBytes = 4096;
 
@@ -189,6 +191,8 @@ class ConfigParser {
   Status BabelIntervals(const Section& s, BabelConfig& out) const;
   Status BabelCosts(const Section& s, BabelConfig& out) const;
 
+  Result<std::optional<IdentityConfig>> Identity(const toml::table& root) const;
+
   std::string path_;
 };
 
@@ -211,12 +215,14 @@ Status ConfigParser::CheckRoot(const toml::table& root) const {
     if (key == "peer" && !value.is_array_of_tables()) {
       return MakeError("{}:{}: peer: must be an array of tables, written [[peer]]", path_, line);
     }
-    if (key == "babel" && !value.is_table()) {
-      return MakeError("{}:{}: babel: must be a table, written [babel]", path_, line);
+    if ((key == "babel" || key == "identity") && !value.is_table()) {
+      return MakeError("{}:{}: {}: must be a table, written [{}]", path_, line, key.str(),
+                       key.str());
     }
-    if (key != "interface" && key != "peer" && key != "babel") {
-      return MakeError("{}:{}: {}: unknown key (expected [interface], [[peer]] or [babel])", path_,
-                       line, key.str());
+    if (key != "interface" && key != "peer" && key != "babel" && key != "identity") {
+      return MakeError(
+          "{}:{}: {}: unknown key (expected [interface], [[peer]], [babel] or [identity])", path_,
+          line, key.str());
     }
   }
   return Ok();
@@ -526,6 +532,36 @@ Status ConfigParser::BabelCosts(const Section& s, BabelConfig& out) const {
   return Ok();
 }
 
+Result<std::optional<IdentityConfig>> ConfigParser::Identity(const toml::table& root) const {
+  const toml::table* table = root["identity"].as_table();
+  if (table == nullptr) return std::optional<IdentityConfig>();
+  Section s{*table, "[identity]"};
+  if (Status st = CheckKnownKeys(s, kIdentityKeys); !st) return st.error();
+  IdentityConfig out;
+  auto dir = String(s, "dir");
+  if (!dir) return dir.error();
+  if (!*dir || (*dir)->empty()) {
+    return At(LineOf(*table), s, "dir", "required: the state directory `plexus join` wrote");
+  }
+  out.dir = Resolve(**dir);
+  auto interval = Seconds(s, "registry_interval", 1, 86400);
+  if (!interval) return interval.error();
+  if (*interval) out.registry_interval_s = **interval;
+  auto pending = Integer(s, "max_pending_links", 0, 65536);
+  if (!pending) return pending.error();
+  if (*pending) out.max_pending_links = static_cast<int>(**pending);
+  const toml::node* accept = table->get("accept_unknown");
+  if (accept != nullptr) {
+    const auto* b = accept->as_boolean();
+    if (b == nullptr) {
+      return AtKey(s, "accept_unknown",
+                   fmt::format("expected true or false, got {}", TypeName(*accept)));
+    }
+    out.accept_unknown = b->get();
+  }
+  return std::optional<IdentityConfig>(std::move(out));
+}
+
 Result<Config> ConfigParser::Parse(std::string_view text) const {
   toml::table root;
   try {
@@ -548,6 +584,9 @@ Result<Config> ConfigParser::Parse(std::string_view text) const {
   auto babel = Babel(root);
   if (!babel) return babel.error();
   config.babel = std::move(*babel);
+  auto identity = Identity(root);
+  if (!identity) return identity.error();
+  config.identity = std::move(*identity);
   return config;
 }
 

@@ -32,6 +32,19 @@
 //   seqno_file = "/var/lib/plexus/babel-seqno-<router-id>"   # keeps the seqno of own
 //                                   # routes across restarts (default shown, for `plexus node`)
 //
+//   [identity]                      # optional; written by `plexus join`
+//   dir = "/var/lib/plexus/net"     # the state directory `plexus join` wrote (CA, node
+//                                   # certificate, CRL, network config, registry address)
+//   registry_interval = 10          # seconds between heartbeats / CRL and config polls
+//   max_pending_links = 64          # links from unknown keys awaiting a certificate at once
+//   accept_unknown = true           # accept handshakes from keys not in the config; the
+//                                   # certificate over link control decides (DESIGN.md §2.3)
+//
+// With [identity], a mesh link carries nothing but link control (UDP 6327)
+// until its peer's certificate is verified; static leaves (peers with
+// allowed_prefixes) stay authorised by their key alone. Without it, every
+// configured mesh peer is trusted by its key, as in plain WireGuard.
+//
 // A [[peer]] without allowed_prefixes is a mesh link: Babel runs over it and
 // routes decide what it carries. A peer with allowed_prefixes is a static
 // leaf (a plain WireGuard peer): its prefixes route to it and are announced
@@ -102,12 +115,20 @@ struct BabelConfig {
   std::string seqno_file;  // empty: the node's default (NodeIo::state_dir)
 };
 
+struct IdentityConfig {
+  std::string dir;  // absolute or config-relative, resolved
+  double registry_interval_s = 10.0;
+  int max_pending_links = 64;
+  bool accept_unknown = true;
+};
+
 // Move-only (it holds secrets).
 struct Config {
   InterfaceConfig interface;
   std::vector<PeerConfig> peers;
   BabelConfig babel;
-  std::string path;  // the file it was read from, as given
+  std::optional<IdentityConfig> identity;  // [identity]; none: no certificates
+  std::string path;                        // the file it was read from, as given
 };
 
 // Reads and parses `path`. Relative key-file and socket paths are resolved

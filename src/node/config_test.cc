@@ -271,11 +271,36 @@ std::vector<BadConfig> BadConfigs() {
        "node.toml:5: [babel] link_timeout: 0.5 s must be longer"},
       {"BabelAnnounce", Interface() + "[babel]\nannounce = [\"fd00::/129\"]\n",
        "node.toml:4: [babel] announce: prefix length 129"},
+      {"IdentityNotTable", "identity = 1\n" + Interface(),
+       "node.toml:1: identity: must be a table, written [identity]"},
+      {"IdentityNoDir", Interface() + "[identity]\nregistry_interval = 5\n",
+       "node.toml:3: [identity] dir: required"},
+      {"IdentityUnknownKey", Interface() + "[identity]\ndir = \"/x\"\nregistry = 1\n",
+       "node.toml:5: [identity] registry: unknown key"},
+      {"IdentityInterval", Interface() + "[identity]\ndir = \"/x\"\nregistry_interval = 0\n",
+       "node.toml:5: [identity] registry_interval: 0 is out of range"},
+      {"IdentityAccept", Interface() + "[identity]\ndir = \"/x\"\naccept_unknown = \"yes\"\n",
+       "node.toml:5: [identity] accept_unknown: expected true or false, got a string"},
   };
 }
 
 INSTANTIATE_TEST_SUITE_P(All, BadConfigTest, ::testing::ValuesIn(BadConfigs()),
                          [](const auto& info) { return info.param.name; });
+
+TEST(ConfigTest, IdentitySection) {
+  auto none = ParseConfig(Interface(), "/etc/plexus/node.toml");
+  ASSERT_TRUE(none) << none.error().message();
+  EXPECT_FALSE(none->identity);
+  auto config = ParseConfig(Interface("[identity]\ndir = \"state\"\nregistry_interval = 2.5\n"
+                                      "max_pending_links = 8\naccept_unknown = false\n"),
+                            "/etc/plexus/node.toml");
+  ASSERT_TRUE(config) << config.error().message();
+  ASSERT_TRUE(config->identity);
+  EXPECT_EQ(config->identity->dir, "/etc/plexus/state");
+  EXPECT_EQ(config->identity->registry_interval_s, 2.5);
+  EXPECT_EQ(config->identity->max_pending_links, 8);
+  EXPECT_FALSE(config->identity->accept_unknown);
+}
 
 TEST(ConfigTest, NonOverlappingPrefixesOfDifferentFamiliesAreAccepted) {
   auto config = ParseConfig(Interface() + Peer(2, "allowed_prefixes = [\"::/0\"]\n") +

@@ -30,6 +30,8 @@ std::string_view ToString(NodeDrop d) {
       return "packet_too_big";
     case NodeDrop::kIcmpRateLimited:
       return "icmp_rate_limited";
+    case NodeDrop::kUnauthorisedLink:
+      return "unauthorised_link";
   }
   return "unknown";
 }

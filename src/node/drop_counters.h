@@ -26,8 +26,9 @@ enum class NodeDrop : uint8_t {
   kHopLimitExceeded,      // forwarding: hop limit / TTL would reach 0
   kPacketTooBig,          // forwarding: larger than the link MTU (IPv6, or IPv4 with DF)
   kIcmpRateLimited,       // an ICMP error was due but the worker's budget was spent
+  kUnauthorisedLink,      // to or from a mesh link not (yet) authorised by certificate
 };
-inline constexpr size_t kNodeDropCount = static_cast<size_t>(NodeDrop::kIcmpRateLimited) + 1;
+inline constexpr size_t kNodeDropCount = static_cast<size_t>(NodeDrop::kUnauthorisedLink) + 1;
 
 std::string_view ToString(NodeDrop d);
 

@@ -50,6 +50,7 @@ class LinkLiveness {
   explicit LinkLiveness(LivenessParams params) : params_(params) {}
 
   void AddLink(uint32_t link, Timestamp now);
+  void RemoveLink(uint32_t link) { links_.erase(link); }
   // Something authenticated arrived; `keepalive_only` when it was nothing
   // but one WireGuard keepalive (a probe of the far end). Returns true when
   // the link was not up before (it just came up).

@@ -18,6 +18,10 @@ void LinkSender::Stage(uint32_t peer, ByteSpan packet) {
 size_t LinkSender::Seal(uint32_t peer, MutableByteSpan out, size_t length, Timestamp now) {
   const PeerView& view = snapshot_->peers[peer];
   ByteSpan plaintext = out.subspan(kHeadroom, length);
+  if (!view.authorised) {  // no route should lead here; a stale snapshot might
+    env_.drops.Count(NodeDrop::kUnauthorisedLink);
+    return 0;
+  }
   if (!view.sending || !view.endpoint) {
     Stage(peer, plaintext);
     return 0;

@@ -3,6 +3,7 @@
 #include <future>
 
 #include "base/log.h"
+#include "node/link_local_udp.h"
 #include "node/rx_worker.h"
 #include "node/tx_worker.h"
 #include "wireguard/messages.h"
@@ -50,7 +51,8 @@ Node::Node(const Config& config, NodeIo io)
       device_(std::make_unique<wireguard::Device>(config.interface.private_key.Clone(), random_,
                                                   clock_, mtu_)),
       kernel_routes_(std::move(io.routes)),
-      state_dir_(std::move(io.state_dir)) {}
+      state_dir_(std::move(io.state_dir)),
+      identity_config_(config.identity) {}
 
 Node::~Node() {
   Stop();
@@ -59,6 +61,7 @@ Node::~Node() {
 Result<std::unique_ptr<Node>> Node::Create(const Config& config, NodeIo io) {
   std::unique_ptr<Node> node(new Node(config, std::move(io)));
   if (Status added = node->AddPeers(config); !added) return added.error();
+  if (Status s = node->StartLinkControl(config, node->clock_.Now()); !s) return s.error();
   node->StartRouter(config, node->clock_.Now());
   node->Publish();
   return node;
@@ -75,13 +78,33 @@ Status Node::AddPeers(const Config& config) {
       Status inserted = table->Insert(prefix, index);
       if (!inserted) return inserted.error();
     }
-    slots_.push_back(std::make_unique<PeerSlot>(p.public_key));
-    peer_index_[p.public_key] = index;
-    peer_prefixes_.push_back(p.allowed_prefixes);
-    peer_keepalive_.push_back(p.persistent_keepalive);
+    AddSlot(p.public_key, p.allowed_prefixes, p.persistent_keepalive, false);
   }
   allowed_ips_ = std::move(table);
   return Ok();
+}
+
+uint32_t Node::AddSlot(const crypto::PublicKey& key, std::vector<Prefix> prefixes,
+                       uint16_t keepalive, bool admitted) {
+  uint32_t index = 0;
+  auto retired = std::find(retired_.begin(), retired_.end(), true);
+  if (retired != retired_.end()) {
+    index = static_cast<uint32_t>(retired - retired_.begin());
+    slots_[index] = std::make_shared<PeerSlot>(key);
+    peer_prefixes_[index] = std::move(prefixes);
+    peer_keepalive_[index] = keepalive;
+    admitted_[index] = admitted;
+    retired_[index] = false;
+  } else {
+    index = static_cast<uint32_t>(slots_.size());
+    slots_.push_back(std::make_shared<PeerSlot>(key));
+    peer_prefixes_.push_back(std::move(prefixes));
+    peer_keepalive_.push_back(keepalive);
+    admitted_.push_back(admitted);
+    retired_.push_back(false);
+  }
+  peer_index_[key] = index;
+  return index;
 }
 
 Status Node::Start() {
@@ -93,6 +116,7 @@ Status Node::Start() {
   // and Babel's first Hellos and Route Requests.
   Apply(device_->Tick(clock_.Now()));
   DriveRouter(clock_.Now());
+  if (link_control_) DriveLinkControl(clock_.Now());
   if (control_socket_.empty()) return Ok();
   auto server = ControlServer::Start(control_socket_, [this](const nlohmann::json& request) {
     auto done = std::make_shared<std::promise<nlohmann::json>>();
@@ -135,6 +159,7 @@ void Node::HandshakeMessage(Bytes datagram, const Endpoint& from) {
 
 void Node::PacketQueued(uint32_t peer) {
   loop_.Post([this, peer] {
+    if (retired_[peer]) return;
     PeerSlot& slot = *slots_[peer];
     slot.queue_reported.store(false);
     const Timestamp now = clock_.Now();
@@ -177,13 +202,25 @@ void Node::LinkLocalPacket(uint32_t peer, Bytes packet) {
 // ---------------------------------------------------------------------------
 // Control thread.
 
-// Babel over a mesh link. Static (WireGuard leaf) peers take no part in routing.
+// Babel and link control over a mesh link. Static (WireGuard leaf) peers take
+// no part in either.
 void Node::HandleLinkLocal(uint32_t peer, Bytes packet) {
-  if (peer >= slots_.size() || !IsMesh(peer)) {
-    PLEXUS_LOG_DEBUG("link-local packet from static peer {} ignored", peer);
+  if (peer >= slots_.size() || !IsMesh(peer) || retired_[peer]) {
+    PLEXUS_LOG_DEBUG("link-local packet from static or retired peer {} ignored", peer);
     return;
   }
   const Timestamp now = clock_.Now();
+  if (link_control_) {
+    Result<LinkLocalUdp> udp = ParseLinkLocalUdp(packet);
+    if (udp && udp->destination_port == mesh::kLinkControlPort) {
+      HandleLinkControl(peer, udp->payload, now);
+      return;
+    }
+    if (!Authorised(peer)) {
+      drops_.Count(NodeDrop::kUnauthorisedLink);
+      return;
+    }
+  }
   if (Status s = router_->Receive(peer, packet, now); !s) {
     PLEXUS_LOG_DEBUG("link-local packet from peer {}: {}", peer, s.error().message());
   }
@@ -196,7 +233,8 @@ void Node::SetRoutedForTesting(std::vector<ForwardingEntry> routed) {
 }
 
 void Node::Apply(wireguard::Outputs out) {
-  if (out.keypairs_changed) Publish();
+  for (const crypto::PublicKey& key : out.admitted) AdmitPeer(key, clock_.Now());
+  if (out.keypairs_changed || !out.admitted.empty()) Publish();
   for (const crypto::PublicKey& peer : out.drop_staged) DropStaged(peer);
   for (const crypto::PublicKey& peer : out.flush_staged) FlushStaged(peer, out.datagrams);
   SendDatagrams(out.datagrams);
@@ -304,8 +342,14 @@ void Node::Publish() {
   std::unordered_map<crypto::PublicKey, uint32_t, crypto::PublicKeyHash> index_of;
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     const crypto::PublicKey& key = slots_[i]->public_key;
+    if (retired_[i]) {  // keeps its index; nothing reaches it
+      s->peers.push_back({slots_[i].get(), nullptr, std::nullopt, true, false});
+      s->slots.push_back(slots_[i]);
+      continue;
+    }
     s->peers.push_back({slots_[i].get(), device_->SendingKeypair(key, now),
-                        device_->PeerEndpoint(key), IsMesh(i)});
+                        device_->PeerEndpoint(key), IsMesh(i), Authorised(i)});
+    s->slots.push_back(slots_[i]);
     index_of[key] = i;
   }
   for (std::shared_ptr<wireguard::Keypair>& k : device_->Keypairs()) {
@@ -316,7 +360,9 @@ void Node::Publish() {
 }
 
 void Node::ArmTimer() {
-  const Timestamp deadline = std::min(device_->NextDeadline(), router_->NextDeadline());
+  Timestamp deadline = std::min(device_->NextDeadline(), router_->NextDeadline());
+  if (link_control_) deadline = std::min(deadline, link_control_->NextDeadline());
+  for (const auto& [peer, until] : pending_) deadline = std::min(deadline, until);
   if (deadline == timer_deadline_ && timer_ != io::kNoTimer) return;
   if (timer_ != io::kNoTimer) loop_.Cancel(timer_);
   timer_ = io::kNoTimer;
@@ -328,6 +374,7 @@ void Node::ArmTimer() {
     const Timestamp now = clock_.Now();
     router_->Tick(now);
     DriveRouter(now);
+    if (link_control_) TickLinkControl(now);
     Apply(device_->Tick(now));
   });
 }
@@ -355,9 +402,16 @@ void Node::StartRouter(const Config& config, Timestamp now) {
   }
   seqno_store_ = std::make_unique<SeqnoStore>(seqno_file);
   params.engine.initial_seqno = seqno_store_->Start(random_);
+  if (link_control_) {
+    params.engine.import_filter = [this](uint32_t, const babel::RouterId& origin,
+                                         const babel::Destination& d) {
+      return AcceptRoute(origin, d);
+    };
+  }
   router_ = std::make_unique<Router>(params, random_, now);
+  // With an identity, Babel starts on a link when it is authorised.
   for (uint32_t i = 0; i < slots_.size(); ++i) {
-    if (IsMesh(i)) router_->AddLink(i, now);
+    if (IsMesh(i) && Authorised(i)) router_->AddLink(i, now);
   }
   // Originated: the TUN's own prefixes, extra announcements, and the
   // prefixes of static (WireGuard leaf) peers, which are reached through us.

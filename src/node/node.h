@@ -14,6 +14,7 @@
 // EventLoop::Post.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,10 +28,13 @@
 #include "io/event_loop.h"
 #include "io/tun_device.h"
 #include "io/udp_socket.h"
+#include "mesh/link_control.h"
+#include "mesh/origin_filter.h"
 #include "node/config.h"
 #include "node/control_server.h"
 #include "node/control_sink.h"
 #include "node/drop_counters.h"
+#include "node/node_identity.h"
 #include "node/peer_slot.h"
 #include "node/route_installer.h"
 #include "node/router.h"
@@ -107,6 +111,9 @@ class Node final : private ControlSink {
   std::optional<uint32_t> IndexOf(const crypto::PublicKey& key) const;
   // A peer configured without allowed_prefixes is a mesh link, routed by Babel.
   bool IsMesh(uint32_t peer) const { return peer_prefixes_[peer].empty(); }
+  // Appends a peer's slot (or reuses a retired one); returns its index.
+  uint32_t AddSlot(const crypto::PublicKey& key, std::vector<Prefix> prefixes, uint16_t keepalive,
+                   bool admitted);
 
   // Routing (router.h), control thread.
   void StartRouter(const Config& config, Timestamp now);
@@ -118,6 +125,30 @@ class Node final : private ControlSink {
   void FollowRoutes();
   void SyncKernelRoutes(const std::vector<babel::InstalledRoute>& fib);
   std::string PeerState(const wireguard::Peer& peer, Timestamp now) const;
+
+  // Identity and link control (node_link_control.cc), with [identity]
+  // (DESIGN.md §2.3): mesh links carry only link control until their peer's
+  // certificate verifies; Babel runs on authorised links only; routes are
+  // filtered by their originator's certificate blocks.
+  Status StartLinkControl(const Config& config, Timestamp now);
+  // May traffic other than link control pass on the link?
+  bool Authorised(uint32_t peer) const;
+  void HandleLinkControl(uint32_t peer, ByteSpan payload, Timestamp now);
+  void TickLinkControl(Timestamp now);
+  // Sends what link control queued and follows its events.
+  void DriveLinkControl(Timestamp now);
+  void OnAuthorisation(const mesh::AuthorisationEvent& event, Timestamp now);
+  void OnDocument(const mesh::FloodEvent& event);
+  // A key Device::SetAdmission let in: a new mesh link awaiting its certificate.
+  bool MayAdmit(const crypto::PublicKey& key) const;
+  void AdmitPeer(const crypto::PublicKey& key, Timestamp now);
+  void RetirePeer(uint32_t peer, Timestamp now);
+  // The Babel input filter (babel::EngineParams::import_filter).
+  bool AcceptRoute(const babel::RouterId& origin, const babel::Destination& d) const;
+  void RebuildOriginFilters();
+  int64_t UnixNow() const;
+  nlohmann::json IdentityJson() const;
+  nlohmann::json AuthorisationJson(uint32_t peer) const;
 
   const Clock& clock_;
   Random& random_;
@@ -135,7 +166,9 @@ class Node final : private ControlSink {
   std::vector<std::vector<Prefix>> peer_prefixes_;
   std::vector<uint16_t> peer_keepalive_;
   std::unique_ptr<wireguard::Device> device_;
-  std::vector<std::unique_ptr<PeerSlot>> slots_;
+  // Shared with the snapshots that name them, so a retired peer's slot
+  // outlives the workers' last look at it.
+  std::vector<std::shared_ptr<PeerSlot>> slots_;
   std::shared_ptr<const AllowedIps> allowed_ips_;
   // Routes the routing protocol selected, into the forwarding table after
   // the configured ones (BuildForwardingTable).
@@ -157,6 +190,22 @@ class Node final : private ControlSink {
   std::unique_ptr<Router> router_;
   uint64_t fib_version_ = 0;
   std::set<babel::Destination> installed_;  // in the kernel through kernel_routes_
+
+  // With [identity] only (node_link_control.cc).
+  std::optional<IdentityConfig> identity_config_;
+  std::optional<NodeIdentity> identity_;
+  std::unique_ptr<mesh::LinkControl> link_control_;
+  // What each authorised neighbour may originate, by its router-id.
+  struct Origin {
+    mesh::OriginFilter filter;
+    std::vector<Prefix> blocks;  // its certificate's: no one else may originate inside them
+  };
+  std::map<babel::RouterId, Origin> origins_;
+  std::vector<Prefix> own_blocks_;
+  std::vector<bool> admitted_;                      // per peer: let in by SetAdmission
+  std::vector<bool> retired_;                       // per peer: an admitted peer cut off
+  std::map<uint32_t, Timestamp> pending_;           // admitted, awaiting a certificate until then
+  std::map<crypto::PublicKey, Timestamp> refused_;  // rejected keys not admitted until then
 };
 
 }  // namespace plexus::node

@@ -11,7 +11,7 @@ nlohmann::json OptionalMillis(const std::optional<babel::Micros>& rtt) {
 }
 
 nlohmann::json RouteJson(const babel::RouteInfo& r,
-                         const std::vector<std::unique_ptr<PeerSlot>>& slots) {
+                         const std::vector<std::shared_ptr<PeerSlot>>& slots) {
   nlohmann::json j = {
       {"prefix", r.destination.prefix.ToString()},
       {"source_prefix", r.destination.source_prefix

@@ -53,6 +53,8 @@ nlohmann::json Node::StatusJson() const {
         {"persistent_keepalive", peer_keepalive_[i]},
         {"link", IsMesh(i) ? nlohmann::json(ToString(router_->liveness().state(i)))
                            : nlohmann::json(nullptr)},
+        {"admitted", static_cast<bool>(admitted_[i])},
+        {"authorisation", AuthorisationJson(static_cast<uint32_t>(i))},
     });
   }
   nlohmann::json drops = nlohmann::json::object();
@@ -65,7 +67,7 @@ nlohmann::json Node::StatusJson() const {
     uint64_t n = drops_.Get(static_cast<NodeDrop>(d));
     if (n > 0) drops[std::string(ToString(static_cast<NodeDrop>(d)))] = n;
   }
-  return {
+  nlohmann::json status = {
       {"interface",
        {{"name", tun_->name()},
         {"public_key", device_->public_key().ToBase64()},
@@ -84,8 +86,11 @@ nlohmann::json Node::StatusJson() const {
         {"babel_packets_sent", router_->engine().stats().packets_sent},
         {"babel_malformed",
          router_->engine().stats().malformed_packets + router_->counters().malformed},
-        {"mesh_links_went_down", router_->counters().links_went_down}}},
+        {"mesh_links_went_down", router_->counters().links_went_down},
+        {"babel_updates_filtered", router_->engine().stats().updates_filtered}}},
   };
+  if (identity_) status["identity"] = IdentityJson();
+  return status;
 }
 
 nlohmann::json Node::HandleRequest(const nlohmann::json& request) {

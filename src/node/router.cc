@@ -56,6 +56,18 @@ void Router::AddLink(uint32_t link, Timestamp now) {
   StartDueLinks(now);
 }
 
+void Router::RemoveLink(uint32_t link, Timestamp now) {
+  if (starting_.erase(link) > 0) return;
+  if (!links_.contains(link)) return;
+  links_.erase(link);
+  engine_.RemoveInterface(link, now);
+  liveness_.RemoveLink(link);
+}
+
+bool Router::HasLink(uint32_t link) const {
+  return starting_.contains(link) || links_.contains(link);
+}
+
 void Router::StartDueLinks(Timestamp now) {
   for (auto it = starting_.begin(); it != starting_.end();) {
     if (it->second > now) {
@@ -66,6 +78,7 @@ void Router::StartDueLinks(Timestamp now) {
       PLEXUS_LOG_ERROR("babel: link {}: {}", it->first, s.error().message());
     } else {
       liveness_.AddLink(it->first, now);
+      links_.insert(it->first);
     }
     it = starting_.erase(it);
   }

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "babel/engine.h"
@@ -66,6 +67,9 @@ class Router {
 
   // Babel starts on the link after the start jitter (see above).
   void AddLink(uint32_t link, Timestamp now);
+  // Stops Babel on the link (its routes are retracted); no-op when absent.
+  void RemoveLink(uint32_t link, Timestamp now);
+  bool HasLink(uint32_t link) const;
   void AddPrefix(const Prefix& prefix, Timestamp now);
 
   // A link-local UDP packet (the whole IPv6 packet) that arrived on `link`.
@@ -93,6 +97,7 @@ class Router {
   Duration start_jitter_;
   Random& random_;
   std::map<uint32_t, Timestamp> starting_;  // links waiting for their start time
+  std::set<uint32_t> links_;                // links Babel runs on
   babel::Engine engine_;
   LinkLiveness liveness_;
   RouterCounters counters_;

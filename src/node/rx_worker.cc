@@ -20,14 +20,20 @@ constexpr uint16_t kLinkControlPort = 6327;  // DESIGN.md §2.2
 // from swamping the event loop.
 constexpr RateLimiter::Config kLinkLocalBudget{.per_second = 2000, .burst = 400};
 
-// IPv6 UDP from fe80::/10 to fe80::/10 or ff02::/16, to the Babel or the link
-// control port (no extension headers: neither protocol uses them).
-bool IsLinkControl(ByteSpan packet, const IpPacketView& ip) {
-  if (ip.version != 6 || ip.protocol != kProtocolUdp || !IsLinkLocalV6(ip.source)) return false;
+// The destination port of IPv6 UDP from fe80::/10 to fe80::/10 or ff02::/16
+// (no extension headers: neither Babel nor link control uses them); 0 for
+// anything else.
+uint16_t LinkLocalUdpPort(ByteSpan packet, const IpPacketView& ip) {
+  if (ip.version != 6 || ip.protocol != kProtocolUdp || !IsLinkLocalV6(ip.source)) return 0;
   const bool to_link = IsLinkLocalV6(ip.destination) || (ip.destination[0] == std::byte{0xff} &&
                                                          ip.destination[1] == std::byte{0x02});
-  if (!to_link || packet.size() < kIpv6HeaderSize + 8) return false;
-  const uint16_t port = LoadBe16(packet.data() + kIpv6HeaderSize + 2);
+  if (!to_link || packet.size() < kIpv6HeaderSize + 8) return 0;
+  return LoadBe16(packet.data() + kIpv6HeaderSize + 2);
+}
+
+// Babel or link control (DESIGN.md §2.2).
+bool IsLinkControl(ByteSpan packet, const IpPacketView& ip) {
+  const uint16_t port = LinkLocalUdpPort(packet, ip);
   return port == kBabelPort || port == kLinkControlPort;
 }
 
@@ -124,6 +130,11 @@ void RxWorker::HandleInner(uint32_t peer, MutableByteSpan packet, Timestamp now)
     return;
   }
   packet = packet.first(ip->total_length);
+  // Until its certificate is verified a mesh link carries link control only.
+  if (!snapshot_->peers[peer].authorised && LinkLocalUdpPort(packet, *ip) != kLinkControlPort) {
+    env_.drops.Count(NodeDrop::kUnauthorisedLink);
+    return;
+  }
   if (IsLinkScoped(*ip)) {
     HandleLinkScoped(peer, packet, *ip, now);
     return;

@@ -28,6 +28,9 @@ struct PeerView {
   // carry any source (the routing table decides where they go). Otherwise a
   // static/WireGuard leaf, held to its allowed_prefixes.
   bool mesh = false;
+  // False for a mesh link whose peer has not (or no longer) shown a valid
+  // certificate (DESIGN.md §2.3): only link control passes, either way.
+  bool authorised = true;
 };
 
 struct ReceivingKeypair {
@@ -46,6 +49,8 @@ struct Snapshot {
   std::optional<IpAddress> icmp_source_v6;
   std::optional<IpAddress> icmp_source_v4;
   std::vector<PeerView> peers;
+  // Keeps every PeerSlot in `peers` alive while this snapshot is.
+  std::vector<std::shared_ptr<PeerSlot>> slots;
   std::unordered_map<uint32_t, ReceivingKeypair> by_receiver_index;
 };
 

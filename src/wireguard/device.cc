@@ -110,15 +110,24 @@ void Device::ReceiveInitiation(Timestamp now, ByteSpan datagram, const Endpoint&
                                Outputs& out) {
   auto msg = CopyMessage<MessageInitiation>(datagram);
   Peer* peer = nullptr;
+  std::optional<crypto::PublicKey> admitted;
   auto find = [&](const crypto::PublicKey& key) -> Handshake* {
     peer = MutablePeer(key);
+    if (peer == nullptr && admit_ && key != identity_.public_key && admit_(key)) {
+      peers_.emplace(key, std::make_unique<Peer>(ctx_, PeerConfig{.public_key = key}, now));
+      peer = MutablePeer(key);
+      admitted = key;
+    }
     return peer ? &peer->handshake() : nullptr;
   };
   Verdict<Handshake*> hs = ConsumeInitiation(msg, identity_, find, now);
   if (!hs) {
+    // The initiator did not prove it holds the key: forget it again.
+    if (admitted) peers_.erase(*admitted);
     out.drop = hs.reason();
     return;
   }
+  if (admitted) out.admitted.push_back(*admitted);
   peer->OnInitiationConsumed(from, now, out);
 }
 

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -69,6 +70,14 @@ class Device {
   Status AddPeer(PeerConfig config, Timestamp now);
   // Invalidates the peer's keypairs; returns false when unknown. Republish after.
   bool RemovePeer(const crypto::PublicKey& peer);
+  // Who may open a session without being a peer: an initiation from such a
+  // key (consumed in full, so the initiator holds the key) makes it a peer,
+  // with no endpoint but the initiation's and no keepalive, listed in
+  // Outputs::admitted. None (the default): such initiations are dropped as
+  // kUnknownPeer, as in WireGuard.
+  void SetAdmission(std::function<bool(const crypto::PublicKey&)> admit) {
+    admit_ = std::move(admit);
+  }
   Status SetEndpoint(const crypto::PublicKey& peer, const Endpoint& endpoint);
   const Peer* FindPeer(const crypto::PublicKey& peer) const;
   std::vector<crypto::PublicKey> PeerKeys() const;
@@ -123,6 +132,7 @@ class Device {
   HandshakeRateLimiter rate_limiter_;
   std::unordered_map<crypto::PublicKey, std::unique_ptr<Peer>, crypto::PublicKeyHash> peers_;
   std::array<uint64_t, kDropReasonCount> drops_{};
+  std::function<bool(const crypto::PublicKey&)> admit_;
 };
 
 }  // namespace plexus::wireguard

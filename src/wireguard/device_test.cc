@@ -360,6 +360,55 @@ TEST(DeviceTest, InitiationFromUnknownPeerDropped) {
             DropReason::kUnknownPeer);
 }
 
+TEST(DeviceTest, AdmissionLetsAnUnknownInitiatorIn) {
+  DevicePair p;
+  ASSERT_TRUE(p.b().RemovePeer(p.pa()));
+  std::vector<crypto::PublicKey> asked;
+  p.b().SetAdmission([&](const crypto::PublicKey& key) {
+    asked.push_back(key);
+    return true;
+  });
+  Outputs init = p.a().PacketQueued(p.pb(), p.now());
+  Outputs answer = p.b().Receive(p.now(), init.datagrams[0].bytes, p.ep_a(), false);
+  EXPECT_FALSE(answer.drop);
+  ASSERT_EQ(answer.admitted.size(), 1u);
+  EXPECT_EQ(answer.admitted[0], p.pa());
+  EXPECT_EQ(asked, std::vector<crypto::PublicKey>{p.pa()});
+  ASSERT_NE(p.b().FindPeer(p.pa()), nullptr);
+  EXPECT_EQ(p.b().PeerEndpoint(p.pa()), p.ep_a());
+  ASSERT_EQ(answer.datagrams.size(), 1u);  // the handshake response
+  Outputs done = p.a().Receive(p.now(), answer.datagrams[0].bytes, p.ep_b(), false);
+  EXPECT_FALSE(done.drop);
+  EXPECT_TRUE(p.a().SendingKeypair(p.pb(), p.now()));
+}
+
+TEST(DeviceTest, AdmissionRefusedIsAnUnknownPeer) {
+  DevicePair p;
+  ASSERT_TRUE(p.b().RemovePeer(p.pa()));
+  p.b().SetAdmission([](const crypto::PublicKey&) { return false; });
+  Outputs out = p.a().PacketQueued(p.pb(), p.now());
+  Outputs answer = p.b().Receive(p.now(), out.datagrams[0].bytes, p.ep_a(), false);
+  EXPECT_EQ(answer.drop, DropReason::kUnknownPeer);
+  EXPECT_TRUE(answer.admitted.empty());
+  EXPECT_EQ(p.b().FindPeer(p.pa()), nullptr);
+}
+
+// An initiation whose timestamp does not decrypt (the initiator does not
+// hold the key it claims) leaves no peer behind.
+TEST(DeviceTest, AdmissionForgetsAnInitiatorThatFailsTheHandshake) {
+  DevicePair p;
+  ASSERT_TRUE(p.b().RemovePeer(p.pa()));
+  p.b().SetAdmission([](const crypto::PublicKey&) { return true; });
+  Outputs out = p.a().PacketQueued(p.pb(), p.now());
+  Bytes forged = out.datagrams[0].bytes;
+  forged[100] ^= std::byte{1};                  // inside encrypted_timestamp (offset 88..116)
+  PeerCookie(p.pb()).AddMacs(forged, p.now());  // a valid mac1 again
+  Outputs answer = p.b().Receive(p.now(), forged, p.ep_a(), false);
+  EXPECT_EQ(answer.drop, DropReason::kHandshakeDecryptFailed);
+  EXPECT_TRUE(answer.admitted.empty());
+  EXPECT_EQ(p.b().FindPeer(p.pa()), nullptr);
+}
+
 TEST(DeviceTest, MismatchedPresharedKeyFailsHandshake) {
   DevicePair p;
   ASSERT_TRUE(p.b().RemovePeer(p.pa()));

@@ -39,6 +39,8 @@ struct Outputs {
   // Some peer's keypairs (current/previous/next) or endpoint changed: the node
   // republishes its data-plane snapshot from Device::Keypairs() etc.
   bool keypairs_changed = false;
+  // Keys Device::SetAdmission let in as new peers.
+  std::vector<crypto::PublicKey> admitted;
   // Set when the input datagram (or packet) was dropped.
   std::optional<DropReason> drop;
 };
