@@ -495,6 +495,14 @@ class NodeHarness {
     }
   }
 
+  // Starts `n` again (after its node was stopped and destroyed), with its
+  // config as it is now, on a new event loop and new fakes.
+  bool Restart(TestNode& n) {
+    n.node.reset();
+    n.loop.reset();
+    return StartNode(n);
+  }
+
   void StopAll() {
     for (auto& n : nodes_) {
       if (n->node) n->node->Stop();
