@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,9 +39,25 @@ class IpAddress {
   int bit_length() const { return is_v4() ? 32 : 128; }
   bool IsLinkLocalV6() const;
   std::string ToString() const;
-  auto operator<=>(const IpAddress&) const = default;
+  // Family first (IPv4 before IPv6), then the 16 stored bytes in
+  // lexicographic order: the defaulted order, without a call to memcmp
+  // (addresses are map keys on the routing hot path).
+  std::strong_ordering operator<=>(const IpAddress& other) const {
+    if (const auto by_family = family_ <=> other.family_; by_family != 0) return by_family;
+    if (const auto high = Half(0) <=> other.Half(0); high != 0) return high;
+    return Half(1) <=> other.Half(1);
+  }
+  bool operator==(const IpAddress&) const = default;
 
  private:
+  // Bytes [8 * i, 8 * i + 8) as a big-endian number.
+  uint64_t Half(int i) const {
+    uint64_t v;
+    std::memcpy(&v, b_.data() + 8 * i, sizeof(v));
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    return v;
+  }
+
   IpFamily family_ = IpFamily::kV4;
   ByteArray<16> b_{};
 };

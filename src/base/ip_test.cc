@@ -63,6 +63,30 @@ TEST(IpAddress, V4AndV6AreDistinctAndOrdered) {
   EXPECT_LT(IpAddress::V4({10, 0, 0, 1}), IpAddress::V4({10, 0, 0, 2}));
 }
 
+// The order is the family, then the bytes lexicographically, as memcmp says
+// (a naive reference model for the hand-written comparison).
+TEST(IpAddress, OrderMatchesByteComparison) {
+  const char* texts[] = {"::",           "::1",      "::100",    "fd00::",        "fd00::1",
+                         "fd00:0:0:1::", "fe80::1",  "fe80::2",  "ff00::",        "fd00:0:1::",
+                         "0.0.0.0",      "10.0.0.1", "10.0.0.2", "9.255.255.255", "255.0.0.0"};
+  for (const char* a_text : texts) {
+    for (const char* b_text : texts) {
+      const IpAddress a = *IpAddress::Parse(a_text);
+      const IpAddress b = *IpAddress::Parse(b_text);
+      int expected = 0;
+      if (a.family() != b.family()) {
+        expected = a.is_v4() ? -1 : 1;
+      } else {
+        expected = std::memcmp(a.bytes().data(), b.bytes().data(), a.bytes().size());
+      }
+      const auto order = a <=> b;
+      EXPECT_EQ(order < 0, expected < 0) << a_text << " " << b_text;
+      EXPECT_EQ(order == 0, expected == 0) << a_text << " " << b_text;
+      EXPECT_EQ(a == b, expected == 0) << a_text << " " << b_text;
+    }
+  }
+}
+
 TEST(IpAddress, RejectsMalformedInput) {
   const std::string_view kBad[] = {
       "",
