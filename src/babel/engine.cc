@@ -36,8 +36,10 @@ void Engine::Impl::RemoveInterface(uint32_t id, Timestamp now) {
   DeclareInterfaceDown(id, now);
   // Routes learned on it from senders that never became neighbours.
   std::set<NeighbourKey> senders;
-  for (const auto& [key, route] : routes_.entries()) {
-    if (key.neighbour.interface_id == id) senders.insert(key.neighbour);
+  for (const auto& [destination, routes] : routes_.destinations()) {
+    for (const Route& route : routes) {
+      if (route.key.neighbour.interface_id == id) senders.insert(route.key.neighbour);
+    }
   }
   for (const NeighbourKey& sender : senders) {
     ApplyRouteEvents(routes_.RemoveNeighbour(sender, sources_), now);
@@ -146,13 +148,15 @@ void Engine::Impl::TickInterfaces(Timestamp now) {
 // The next check is when the next route enters that window.
 void Engine::Impl::RequestExpiringRoutes(Timestamp now) {
   refresh_check_ = Timestamp::Infinite();
-  for (const auto& [key, route] : routes_.entries()) {
-    const Timestamp window = RefreshWindow(route);
-    if (window > now) {
-      refresh_check_ = std::min(refresh_check_, window);
-    } else if (route.selected) {
-      if (auto out = requests_.SendRouteRequest(key.destination, key.neighbour, now)) {
-        SendRequest(*out);
+  for (const auto& [destination, routes] : routes_.destinations()) {
+    for (const Route& route : routes) {
+      const Timestamp window = RefreshWindow(route);
+      if (window > now) {
+        refresh_check_ = std::min(refresh_check_, window);
+      } else if (route.selected) {
+        if (auto out = requests_.SendRouteRequest(destination, route.key.neighbour, now)) {
+          SendRequest(*out);
+        }
       }
     }
   }
@@ -223,8 +227,8 @@ std::set<Destination> Engine::Impl::DirtyDestinations() {
   dirty.swap(dirty_);
   if (!all_dirty_) return dirty;
   all_dirty_ = false;
-  for (const auto& [key, route] : routes_.entries()) {
-    if (route.selected) dirty.insert(key.destination);
+  for (const auto& [destination, routes] : routes_.destinations()) {
+    if (std::ranges::any_of(routes, &Route::selected)) dirty.insert(destination);
   }
   for (const Destination& destination : fib_.Destinations()) dirty.insert(destination);
   for (const auto& [destination, last] : advertised_) dirty.insert(destination);
@@ -249,11 +253,11 @@ void Engine::Impl::ReconcileFib(const Destination& destination) {
 void Engine::Impl::ReconcileAdvertised(const Destination& destination, Timestamp now) {
   if (xroutes_.Find(destination)) return;  // our own prefix: announced as an xroute
   const Route* route = routes_.Selected(destination);
-  const auto it = advertised_.find(destination);
+  const Advertised* advertised = advertised_.find(destination);
   if (route == nullptr) {
-    if (it == advertised_.end()) return;
-    const Advertised last = it->second;
-    advertised_.erase(it);
+    if (advertised == nullptr) return;
+    const Advertised last = *advertised;
+    advertised_.erase(destination);
     triggered_.erase(destination);
     SendRetraction(destination, last, now);
     return;
@@ -273,9 +277,9 @@ void Engine::Impl::ReconcileAdvertised(const Destination& destination, Timestamp
 bool Engine::Impl::NeedsTriggeredUpdate(const Destination& destination) const {
   const Route* route = routes_.Selected(destination);
   if (route == nullptr || xroutes_.Find(destination)) return false;
-  const auto it = advertised_.find(destination);
-  if (it == advertised_.end()) return true;
-  const Advertised& last = it->second;
+  const Advertised* advertised = advertised_.find(destination);
+  if (advertised == nullptr) return true;
+  const Advertised& last = *advertised;
   if (last.router_id != route->router_id || last.seqno != route->seqno) return true;
   if (last.via != route->key.neighbour) return true;
   const int change = std::abs(int{route->metric().value()} - int{last.metric.value()});
@@ -336,12 +340,15 @@ std::vector<RouteInfo> Engine::Impl::Routes(Timestamp now) const {
     info.feasible = info.selected = true;
     out.push_back(info);
   }
-  for (const auto& [key, route] : routes_.entries()) {
-    const Neighbour* neighbour = neighbours_.Find(key.neighbour);
-    out.push_back(RouteInfo{key.destination, false, key.neighbour.interface_id,
-                            key.neighbour.address, route.metric(), route.advertised_metric,
-                            route.link_cost, neighbour ? neighbour->rtt(now) : std::nullopt,
-                            route.router_id, route.seqno, route.feasible, route.selected});
+  for (const auto& [destination, routes] : routes_.destinations()) {
+    for (const Route& route : routes) {
+      const NeighbourKey& via = route.key.neighbour;
+      const Neighbour* neighbour = neighbours_.Find(via);
+      out.push_back(RouteInfo{destination, false, via.interface_id, via.address, route.metric(),
+                              route.advertised_metric, route.link_cost,
+                              neighbour ? neighbour->rtt(now) : std::nullopt, route.router_id,
+                              route.seqno, route.feasible, route.selected});
+    }
   }
   return out;
 }
@@ -407,6 +414,14 @@ std::vector<InstalledRoute> Engine::Fib() const {
 }
 uint64_t Engine::fib_version() const {
   return impl_->fib().version();
+}
+std::optional<std::vector<Destination>> Engine::TakeFibChanges() {
+  return impl_->TakeFibChanges();
+}
+std::optional<InstalledRoute> Engine::FibEntry(const Destination& destination) const {
+  const InstalledRoute* route = impl_->fib().Find(destination);
+  if (route == nullptr) return std::nullopt;
+  return *route;
 }
 std::vector<RouteInfo> Engine::Routes(Timestamp now) const {
   return impl_->Routes(now);

@@ -192,6 +192,12 @@ class Engine {
   // prefixes are not included. fib_version() changes whenever Fib() would.
   std::vector<InstalledRoute> Fib() const;
   uint64_t fib_version() const;
+  // For a follower of the Fib that keeps its own copy: the destinations whose
+  // entry changed since the last call (possibly repeated, possibly changed
+  // back), or nullopt when too many did to keep track (then compare Fib()).
+  std::optional<std::vector<Destination>> TakeFibChanges();
+  // The installed route of one destination, if any.
+  std::optional<InstalledRoute> FibEntry(const Destination& destination) const;
 
   std::vector<RouteInfo> Routes(Timestamp now) const;
   std::vector<NeighbourInfo> Neighbours(Timestamp now) const;

@@ -24,6 +24,7 @@
 
 #include "babel/engine.h"
 #include "babel/fib.h"
+#include "babel/flat_hash_map.h"
 #include "babel/interface.h"
 #include "babel/neighbour.h"
 #include "babel/request_tracker.h"
@@ -54,6 +55,7 @@ class Engine::Impl {
   Timestamp NextDeadline() const { return next_deadline_; }
   std::vector<OutgoingPacket> TakeOutgoing();
   const babel::Fib& fib() const { return fib_; }
+  std::optional<std::vector<Destination>> TakeFibChanges() { return fib_.TakeChanged(); }
   const InterfaceParams& default_params() const { return params_.interface; }
   std::vector<RouteInfo> Routes(Timestamp now) const;
   std::vector<NeighbourInfo> Neighbours(Timestamp now) const;
@@ -146,7 +148,7 @@ class Engine::Impl {
   UpdateBuffer buffer_;
   std::vector<OutgoingPacket> outgoing_;
   babel::Fib fib_;  // qualified: Engine::Fib() hides the type here
-  std::map<Destination, Advertised> advertised_;
+  FlatHashMap<Destination, Advertised, DestinationHash> advertised_;  // no order needed
   std::map<Destination, UrgentUpdate> urgent_;
   std::set<Destination> triggered_;  // triggered updates waiting for triggered_deadline_
   Timestamp triggered_deadline_ = Timestamp::Infinite();

@@ -51,9 +51,11 @@ void Engine::Impl::SendFullUpdate(const Target& target, std::optional<uint32_t> 
   for (const XrouteOutput& xroute : xroutes_.Announcements()) {
     SendXroute(xroute, target, interface_id);
   }
-  for (const auto& [key, route] : routes_.entries()) {
-    if (!route.selected || xroutes_.Find(key.destination)) continue;
-    SendRoute(route, target, now, interface_id);
+  for (const auto& [destination, routes] : routes_.destinations()) {
+    for (const Route& route : routes) {
+      if (!route.selected || xroutes_.Find(destination)) continue;
+      SendRoute(route, target, now, interface_id);
+    }
   }
 }
 
@@ -104,12 +106,12 @@ void Engine::Impl::SendAnswer(const Destination& destination, const Target& targ
   } else {
     // With the router-id and seqno we last announced, if any, so the
     // receiver's route keeps its source (§3.5.3 applies the router-id).
-    const auto last = advertised_.find(destination);
+    const Advertised* last = advertised_.find(destination);
     Update retraction;
     retraction.prefix = destination.prefix;
     retraction.source_prefix = destination.source_prefix;
-    retraction.seqno = last != advertised_.end() ? last->second.seqno : xroutes_.seqno();
-    retraction.router_id = last != advertised_.end() ? last->second.router_id : router_id();
+    retraction.seqno = last != nullptr ? last->seqno : xroutes_.seqno();
+    retraction.router_id = last != nullptr ? last->router_id : router_id();
     retraction.metric = Metric::Infinity();
     SendUpdate(retraction, target);
   }

@@ -7,10 +7,10 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <vector>
 
+#include "babel/flat_hash_map.h"
 #include "babel/metric.h"
 #include "babel/route_table.h"
 #include "babel/router_id.h"
@@ -34,16 +34,27 @@ class Fib {
   // Installs `route` for `destination`, or removes it when empty; the version
   // changes only if the entry did.
   void Set(const Destination& destination, const std::optional<InstalledRoute>& route);
-  // Every installed route, sorted by destination.
+  // Every installed route, sorted by destination (sorted on each call).
   std::vector<InstalledRoute> Entries() const;
-  // The destinations installed now.
+  // The destinations installed now, in no particular order.
   std::vector<Destination> Destinations() const;
+  const InstalledRoute* Find(const Destination& destination) const;
   uint64_t version() const { return version_; }
   size_t size() const { return entries_.size(); }
 
+  // The destinations whose entry changed since the last call (in order of
+  // change, possibly repeated), so a follower can copy only those; nullopt
+  // when more changed than the journal keeps (about size() + 64: then
+  // compare Entries() instead). Bounded, so nobody needs to call it.
+  std::optional<std::vector<Destination>> TakeChanged();
+
  private:
-  std::map<Destination, InstalledRoute> entries_;
+  void Journal(const Destination& destination);
+
+  FlatHashMap<Destination, InstalledRoute, DestinationHash> entries_;
   uint64_t version_ = 0;
+  std::vector<Destination> journal_;
+  bool journal_overflowed_ = false;
 };
 
 }  // namespace plexus::babel

@@ -6,10 +6,22 @@ namespace plexus::babel {
 
 namespace {
 
-// The first key of `destination` in the map's order: NeighbourKey{} (interface
-// 0, the all-zero IPv4 address) sorts before every neighbour.
-RouteKey FirstKey(const Destination& destination) {
-  return {destination, NeighbourKey{}};
+// The route through `neighbour` among one destination's routes (a handful:
+// one per neighbour that announced it), or null.
+template <typename RoutesT>  // RouteTable::Routes, const or not
+auto* FindNeighbour(RoutesT& routes, const NeighbourKey& neighbour) {
+  for (auto& route : routes) {
+    if (route.key.neighbour == neighbour) return &route;
+  }
+  return static_cast<decltype(&routes.front())>(nullptr);
+}
+
+template <typename RoutesT>
+auto* FindSelected(RoutesT& routes) {
+  for (auto& route : routes) {
+    if (route.selected) return &route;
+  }
+  return static_cast<decltype(&routes.front())>(nullptr);
 }
 
 }  // namespace
@@ -24,31 +36,39 @@ RouteEvents RouteTable::OnUpdate(const NeighbourKey& neighbour, Metric link_cost
                                  const Update& update, const SourceTable& sources, Timestamp now) {
   if (update.wildcard) return RetractAll(neighbour, sources);
   const Destination destination{update.prefix, update.source_prefix};
-  const RouteKey key{destination, neighbour};
   RouteEvents events;
-  auto it = routes_.find(key);
-  if (it == routes_.end()) {
+  auto it = FindDestination(destination);
+  Route* route = it == routes_.end() ? nullptr : FindNeighbour(it->second, neighbour);
+  if (route == nullptr) {
     // §3.5.3: a retraction of a route we do not know is ignored.
     if (update.IsRetraction() || !update.router_id) return events;
-    Route route;
-    route.key = key;
-    route.router_id = *update.router_id;
-    it = routes_.emplace(key, route).first;
+    if (it == routes_.end()) {
+      it = routes_.try_emplace(destination).first;
+      index_[destination] = it;
+    }
+    Routes& routes = it->second;
+    const auto at = std::find_if(routes.begin(), routes.end(),
+                                 [&](const Route& r) { return neighbour < r.key.neighbour; });
+    Route added;
+    added.key = {destination, neighbour};
+    added.router_id = *update.router_id;
+    route = &*routes.insert(at, added);
+    ++size_;
   }
   std::optional<Route> previous;
-  if (it->second.selected) previous = it->second;
-  ApplyUpdate(it->second, update, link_cost, now);
-  const SourceKey source = it->second.source();
+  if (route->selected) previous = *route;
+  ApplyUpdate(*route, update, link_cost, now);
+  const SourceKey source = route->source();
   // §3.8.2.1: an unfeasible update for the selected route, or for a
   // destination with no selected route at all (starvation, which must not
   // last until the source entry is collected), asks for a newer seqno.
-  const bool starving = !previous && Selected(destination) == nullptr;
+  const bool starving = !previous && FindSelected(it->second) == nullptr;
   if ((previous || starving) && !update.IsRetraction() &&
       !sources.IsFeasible(source, update.seqno, update.metric)) {
     const Seqno wanted = sources.Find(source)->seqno.Next();
     events.seqno_requests.push_back({destination, source.router_id, wanted, neighbour});
   }
-  Select(destination, sources, previous, events);
+  Select(it->first, it->second, sources, previous, events);
   return events;
 }
 
@@ -65,112 +85,115 @@ void RouteTable::ApplyUpdate(Route& route, const Update& update, Metric link_cos
   route.expires_at = now + route.expiry_time;
 }
 
-// RFC 8966 §4.6.9: an Update with AE 0 retracts every route of the neighbour.
-RouteEvents RouteTable::RetractAll(const NeighbourKey& neighbour, const SourceTable& sources) {
-  Touched touched;
-  for (auto& [key, route] : routes_) {
-    if (key.neighbour != neighbour) continue;
-    Touch(touched, route);
-    route.advertised_metric = Metric::Infinity();
-  }
-  return SelectAll(touched, sources);
-}
-
-RouteEvents RouteTable::OnNeighbourCost(const NeighbourKey& neighbour, Metric link_cost,
-                                        const SourceTable& sources) {
-  Touched touched;
-  for (auto& [key, route] : routes_) {
-    if (key.neighbour != neighbour || route.link_cost == link_cost) continue;
-    Touch(touched, route);
-    route.link_cost = link_cost;
-  }
-  return SelectAll(touched, sources);
-}
-
-RouteEvents RouteTable::RemoveNeighbour(const NeighbourKey& neighbour, const SourceTable& sources) {
-  Touched touched;
-  for (auto it = routes_.begin(); it != routes_.end();) {
-    if (it->first.neighbour != neighbour) {
-      ++it;
-      continue;
-    }
-    Touch(touched, it->second);
-    it = routes_.erase(it);
-  }
-  return SelectAll(touched, sources);
-}
-
-RouteEvents RouteTable::Reselect(const SourceTable& sources) {
-  Touched touched;
-  for (const auto& [key, route] : routes_) touched.try_emplace(key.destination);
-  return SelectAll(touched, sources);
-}
-
-// RFC 8966 §3.5.4.
-RouteEvents RouteTable::Tick(Timestamp now, const SourceTable& sources) {
-  Touched touched;
-  for (auto it = routes_.begin(); it != routes_.end();) {
-    Route& route = it->second;
-    if (route.expires_at > now) {
-      ++it;
-      continue;
-    }
-    Touch(touched, route);
-    if (route.advertised_metric.IsInfinite()) {
-      it = routes_.erase(it);
-      continue;
-    }
-    route.advertised_metric = Metric::Infinity();
-    route.expires_at = now + route.expiry_time;
-    ++it;
-  }
-  return SelectAll(touched, sources);
-}
-
-Timestamp RouteTable::NextDeadline() const {
-  Timestamp earliest = Timestamp::Infinite();
-  for (const auto& [key, route] : routes_) earliest = std::min(earliest, route.expires_at);
-  return earliest;
-}
-
-void RouteTable::Touch(Touched& touched, const Route& route) {
-  std::optional<Route>& previous = touched[route.key.destination];
-  if (route.selected) previous = route;
-}
-
-RouteEvents RouteTable::SelectAll(const Touched& touched, const SourceTable& sources) {
+template <typename Affects, typename Apply>
+RouteEvents RouteTable::PassOverRoutes(const SourceTable& sources, Affects affects, Apply apply) {
   RouteEvents events;
-  for (const auto& [destination, previous] : touched) {
-    Select(destination, sources, previous, events);
+  for (auto it = routes_.begin(); it != routes_.end();) {
+    Routes& routes = it->second;
+    bool touched = false;
+    std::optional<Route> previous;  // the selected route before the change
+    for (auto route = routes.begin(); route != routes.end();) {
+      if (!affects(*route)) {
+        ++route;
+        continue;
+      }
+      touched = true;
+      if (route->selected) previous = *route;
+      if (apply(*route)) {
+        route = routes.erase(route);
+        --size_;
+      } else {
+        ++route;
+      }
+    }
+    if (touched) Select(it->first, routes, sources, previous, events);
+    it = routes.empty() ? EraseDestination(it) : std::next(it);
   }
   return events;
 }
 
-RouteTable::Map::iterator RouteTable::End(const Destination& destination) {
-  auto it = routes_.lower_bound(FirstKey(destination));
-  while (it != routes_.end() && it->first.destination == destination) ++it;
-  return it;
+// RFC 8966 §4.6.9: an Update with AE 0 retracts every route of the neighbour.
+RouteEvents RouteTable::RetractAll(const NeighbourKey& neighbour, const SourceTable& sources) {
+  return PassOverRoutes(
+      sources, [&](const Route& route) { return route.key.neighbour == neighbour; },
+      [](Route& route) {
+        route.advertised_metric = Metric::Infinity();
+        return false;
+      });
+}
+
+RouteEvents RouteTable::OnNeighbourCost(const NeighbourKey& neighbour, Metric link_cost,
+                                        const SourceTable& sources) {
+  return PassOverRoutes(
+      sources,
+      [&](const Route& route) {
+        return route.key.neighbour == neighbour && route.link_cost != link_cost;
+      },
+      [&](Route& route) {
+        route.link_cost = link_cost;
+        return false;
+      });
+}
+
+RouteEvents RouteTable::RemoveNeighbour(const NeighbourKey& neighbour, const SourceTable& sources) {
+  return PassOverRoutes(
+      sources, [&](const Route& route) { return route.key.neighbour == neighbour; },
+      [](Route&) { return true; });
+}
+
+RouteEvents RouteTable::Reselect(const SourceTable& sources) {
+  return PassOverRoutes(
+      sources, [](const Route&) { return true; }, [](Route&) { return false; });
+}
+
+// RFC 8966 §3.5.4.
+RouteEvents RouteTable::Tick(Timestamp now, const SourceTable& sources) {
+  return PassOverRoutes(
+      sources, [now](const Route& route) { return route.expires_at <= now; },
+      [now](Route& route) {
+        if (route.advertised_metric.IsInfinite()) return true;
+        route.advertised_metric = Metric::Infinity();
+        route.expires_at = now + route.expiry_time;
+        return false;
+      });
+}
+
+Timestamp RouteTable::NextDeadline() const {
+  Timestamp earliest = Timestamp::Infinite();
+  for (const auto& [destination, routes] : routes_) {
+    for (const Route& route : routes) earliest = std::min(earliest, route.expires_at);
+  }
+  return earliest;
 }
 
 // RFC 8966 §3.6, with the hysteresis described in route_table.h.
-void RouteTable::Select(const Destination& destination, const SourceTable& sources,
+void RouteTable::Select(const Destination& destination, Routes& routes, const SourceTable& sources,
                         const std::optional<Route>& previous, RouteEvents& events) {
-  const auto begin = routes_.lower_bound(FirstKey(destination));
-  const auto end = End(destination);
-  auto current = end;
-  for (auto it = begin; it != end; ++it) {
-    Route& route = it->second;
-    route.feasible = sources.IsFeasible(route.source(), route.seqno, route.advertised_metric);
-    if (route.selected) current = it;
+  Route* current = nullptr;
+  // The routes of one destination mostly share one source (the originator's
+  // router-id): look each source up once.
+  std::optional<RouterId> looked_up;
+  std::optional<FeasibilityDistance> distance;
+  for (Route& route : routes) {
+    if (route.selected) current = &route;
+    if (route.advertised_metric.IsInfinite()) {
+      route.feasible = true;  // §3.5.1: retractions are always feasible
+      continue;
+    }
+    if (looked_up != route.router_id) {
+      distance = sources.Find(route.source());
+      looked_up = route.router_id;
+    }
+    route.feasible = IsFeasible(route.seqno, route.advertised_metric, distance);
   }
   std::optional<Route> old_route = previous;
-  if (!old_route && current != end) old_route = current->second;
-  const auto chosen = ChooseBest(begin, end, current);
-  if (current != end) current->second.selected = false;
+  if (!old_route && current != nullptr) old_route = *current;
+  Route* chosen = ChooseBest(routes, current);
+  if (current != nullptr) current->selected = false;
   std::optional<Route> new_route;
-  if (chosen != end) {
-    chosen->second.selected = true;
-    new_route = chosen->second;
+  if (chosen != nullptr) {
+    chosen->selected = true;
+    new_route = *chosen;
   }
   if (!old_route && !new_route) return;
   if (old_route && new_route && old_route->key == new_route->key &&
@@ -181,16 +204,15 @@ void RouteTable::Select(const Destination& destination, const SourceTable& sourc
   if (!new_route) ReportLoss(*old_route, sources, events);
 }
 
-RouteTable::Map::iterator RouteTable::ChooseBest(Map::iterator begin, Map::iterator end,
-                                                 Map::iterator current) const {
-  auto best = end;
-  for (auto it = begin; it != end; ++it) {
-    if (!it->second.IsSelectable()) continue;
-    if (best == end || it->second.metric() < best->second.metric()) best = it;
+Route* RouteTable::ChooseBest(Routes& routes, Route* current) const {
+  Route* best = nullptr;
+  for (Route& route : routes) {
+    if (!route.IsSelectable()) continue;
+    if (best == nullptr || route.metric() < best->metric()) best = &route;
   }
-  if (current == end || best == end || !current->second.IsSelectable()) return best;
-  const uint32_t candidate = uint32_t{best->second.metric().value()} + params_.switch_margin;
-  return candidate < current->second.metric().value() ? best : current;
+  if (current == nullptr || best == nullptr || !current->IsSelectable()) return best;
+  const uint32_t candidate = uint32_t{best->metric().value()} + params_.switch_margin;
+  return candidate < current->metric().value() ? best : current;
 }
 
 // The destination lost its last selectable route: the core must retract it,
@@ -206,26 +228,34 @@ void RouteTable::ReportLoss(const Route& old_route, const SourceTable& sources,
       {destination, old_route.router_id, distance->seqno.Next(), std::nullopt});
 }
 
+RouteTable::Map::iterator RouteTable::FindDestination(const Destination& destination) {
+  const Map::iterator* it = index_.find(destination);
+  return it == nullptr ? routes_.end() : *it;
+}
+
+RouteTable::Map::const_iterator RouteTable::FindDestination(const Destination& destination) const {
+  const Map::iterator* it = index_.find(destination);
+  return it == nullptr ? routes_.end() : Map::const_iterator(*it);
+}
+
+RouteTable::Map::iterator RouteTable::EraseDestination(Map::iterator it) {
+  index_.erase(it->first);
+  return routes_.erase(it);
+}
+
 const Route* RouteTable::Find(const RouteKey& key) const {
-  auto it = routes_.find(key);
-  return it == routes_.end() ? nullptr : &it->second;
+  auto it = FindDestination(key.destination);
+  return it == routes_.end() ? nullptr : FindNeighbour(it->second, key.neighbour);
 }
 
 const Route* RouteTable::Selected(const Destination& destination) const {
-  for (auto it = routes_.lower_bound(FirstKey(destination));
-       it != routes_.end() && it->first.destination == destination; ++it) {
-    if (it->second.selected) return &it->second;
-  }
-  return nullptr;
+  auto it = FindDestination(destination);
+  return it == routes_.end() ? nullptr : FindSelected(it->second);
 }
 
 std::vector<Route> RouteTable::RoutesTo(const Destination& destination) const {
-  std::vector<Route> out;
-  for (auto it = routes_.lower_bound(FirstKey(destination));
-       it != routes_.end() && it->first.destination == destination; ++it) {
-    out.push_back(it->second);
-  }
-  return out;
+  auto it = FindDestination(destination);
+  return it == routes_.end() ? std::vector<Route>{} : it->second;
 }
 
 }  // namespace plexus::babel

@@ -39,6 +39,8 @@
 #include <vector>
 
 #include "babel/constants.h"
+#include "babel/flat_hash_map.h"
+#include "babel/key_hash.h"
 #include "babel/metric.h"
 #include "babel/neighbour.h"
 #include "babel/router_id.h"
@@ -55,6 +57,12 @@ struct Destination {
   Prefix prefix;
   std::optional<Prefix> source_prefix;
   auto operator<=>(const Destination&) const = default;  // NOLINT(modernize-use-nullptr)
+};
+
+struct DestinationHash {
+  size_t operator()(const Destination& d) const {
+    return HashPrefix(HashPrefix(0, d.prefix), d.source_prefix);
+  }
 };
 
 // RFC 8966 §3.2.6: a route table entry is indexed by destination and neighbour.
@@ -154,28 +162,37 @@ class RouteTable {
   const Route* Find(const RouteKey& key) const;
   const Route* Selected(const Destination& destination) const;
   std::vector<Route> RoutesTo(const Destination& destination) const;
-  // Every route, in key order (destination, then neighbour).
-  const std::map<RouteKey, Route>& entries() const { return routes_; }
-  size_t size() const { return routes_.size(); }
+  // The routes of one destination, in neighbour order; at most one selected.
+  using Routes = std::vector<Route>;
+  // Every destination with its routes, in destination order (so every route
+  // in key order: destination, then neighbour).
+  const std::map<Destination, Routes>& destinations() const { return routes_; }
+  size_t size() const { return size_; }
 
  private:
-  using Map = std::map<RouteKey, Route>;
-  // Destinations to reselect, each with a copy of its selected route taken
-  // before the change (to report as SelectionChange::old_route).
-  using Touched = std::map<Destination, std::optional<Route>>;
-
-  static void Touch(Touched& touched, const Route& route);
-  Map::iterator End(const Destination& destination);
+  // Grouped by destination: selection (§3.6) touches one small vector.
+  using Map = std::map<Destination, Routes>;
   void ApplyUpdate(Route& route, const Update& update, Metric link_cost, Timestamp now) const;
   RouteEvents RetractAll(const NeighbourKey& neighbour, const SourceTable& sources);
-  void Select(const Destination& destination, const SourceTable& sources,
+  // Applies `apply` to every route `affects` selects (erasing it when
+  // `apply` returns true), then reselects each destination it touched, in
+  // destination order.
+  template <typename Affects, typename Apply>
+  RouteEvents PassOverRoutes(const SourceTable& sources, Affects affects, Apply apply);
+  void Select(const Destination& destination, Routes& routes, const SourceTable& sources,
               const std::optional<Route>& previous, RouteEvents& events);
-  Map::iterator ChooseBest(Map::iterator begin, Map::iterator end, Map::iterator current) const;
+  Route* ChooseBest(Routes& routes, Route* current) const;
   static void ReportLoss(const Route& old_route, const SourceTable& sources, RouteEvents& events);
-  RouteEvents SelectAll(const Touched& touched, const SourceTable& sources);
+
+  Map::iterator FindDestination(const Destination& destination);
+  Map::const_iterator FindDestination(const Destination& destination) const;
+  Map::iterator EraseDestination(Map::iterator it);
 
   RouteTableParams params_;
   Map routes_;
+  // routes_ by hash: lookups without walking the tree.
+  FlatHashMap<Destination, Map::iterator, DestinationHash> index_;
+  size_t size_ = 0;
 };
 
 }  // namespace plexus::babel

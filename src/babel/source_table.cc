@@ -6,20 +6,20 @@ namespace plexus::babel {
 
 void SourceTable::OnAdvertised(const SourceKey& key, FeasibilityDistance distance, Timestamp now) {
   if (distance.metric.IsInfinite()) return;  // RFC 8966 §3.7.3: retractions leave no entry
-  auto [it, inserted] = entries_.try_emplace(key, SourceEntry{distance, now + gc_time_});
-  if (inserted) return;
-  if (IsStrictlyBetter(distance, it->second.distance)) it->second.distance = distance;
-  it->second.gc_deadline = now + gc_time_;
+  auto [entry, inserted] = entries_.try_emplace(key);
+  if (inserted || IsStrictlyBetter(distance, entry->distance)) entry->distance = distance;
+  entry->gc_deadline = now + gc_time_;
 }
 
 std::optional<FeasibilityDistance> SourceTable::Find(const SourceKey& key) const {
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return std::nullopt;
-  return it->second.distance;
+  const SourceEntry* entry = entries_.find(key);
+  if (entry == nullptr) return std::nullopt;
+  return entry->distance;
 }
 
 size_t SourceTable::Tick(Timestamp now) {
-  return std::erase_if(entries_, [now](const auto& kv) { return kv.second.gc_deadline <= now; });
+  return entries_.erase_if(
+      [now](const SourceKey&, const SourceEntry& entry) { return entry.gc_deadline <= now; });
 }
 
 Timestamp SourceTable::NextDeadline() const {

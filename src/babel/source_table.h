@@ -15,11 +15,12 @@
 
 #include <compare>
 #include <cstddef>
-#include <map>
 #include <optional>
 
 #include "babel/constants.h"
 #include "babel/feasibility.h"
+#include "babel/flat_hash_map.h"
+#include "babel/key_hash.h"
 #include "babel/metric.h"
 #include "babel/router_id.h"
 #include "babel/seqno.h"
@@ -34,6 +35,12 @@ struct SourceKey {
   std::optional<Prefix> source_prefix;
   RouterId router_id;
   auto operator<=>(const SourceKey&) const = default;  // NOLINT(modernize-use-nullptr)
+};
+
+struct SourceKeyHash {
+  size_t operator()(const SourceKey& key) const {
+    return HashRouterId(HashPrefix(HashPrefix(0, key.prefix), key.source_prefix), key.router_id);
+  }
 };
 
 struct SourceEntry {
@@ -70,7 +77,8 @@ class SourceTable {
 
  private:
   Duration gc_time_;
-  std::map<SourceKey, SourceEntry> entries_;
+  // No order needed: Tick and NextDeadline look at every entry anyway.
+  FlatHashMap<SourceKey, SourceEntry, SourceKeyHash> entries_;
 };
 
 }  // namespace plexus::babel

@@ -42,6 +42,15 @@ uint64_t BabelNode::fib_version() const {
   return engine_.fib_version();
 }
 
+std::optional<std::vector<babel::Destination>> BabelNode::TakeFibChanges() {
+  return engine_.TakeFibChanges();
+}
+
+std::optional<babel::InstalledRoute> BabelNode::FibEntry(
+    const babel::Destination& destination) const {
+  return engine_.FibEntry(destination);
+}
+
 ProtocolFactory BabelFactory(babel::EngineParams params) {
   return [params](int node, Random& random, Timestamp now) {
     babel::EngineParams p = params;

@@ -24,6 +24,9 @@ class BabelNode final : public NodeProtocol {
   std::vector<babel::OutgoingPacket> TakeOutgoing() override;
   std::vector<babel::InstalledRoute> Fib() const override;
   uint64_t fib_version() const override;
+  std::optional<std::vector<babel::Destination>> TakeFibChanges() override;
+  std::optional<babel::InstalledRoute> FibEntry(
+      const babel::Destination& destination) const override;
 
   babel::Engine& engine() { return engine_; }
 

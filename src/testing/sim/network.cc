@@ -339,17 +339,55 @@ void Network::RunTick(int node, uint64_t incarnation, Timestamp at) {
   SnapshotFib(node);
 }
 
+// The node's FIB after the event: only the destinations the protocol says
+// changed when it can tell (the common case), else a diff of the whole FIB.
+// Either way the changes are recorded in destination order.
 void Network::SnapshotFib(int node) {
   Node& n = *nodes_[node];
   const uint64_t version = n.protocol->fib_version();
   if (version == n.fib_version) return;
+  const bool known = n.fib_version != kUnknownFibVersion;
   n.fib_version = version;
+  std::optional<std::vector<babel::Destination>> changed = n.protocol->TakeFibChanges();
+  const size_t before = changes_.size();
+  if (known && changed) {
+    ApplyFibChanges(node, std::move(*changed));
+  } else {
+    DiffFib(node);
+  }
+  if (changes_.size() != before) last_fib_change_ = now();
+}
+
+void Network::ApplyFibChanges(int node, std::vector<babel::Destination> changed) {
+  Node& n = *nodes_[node];
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  for (const babel::Destination& d : changed) {
+    const std::optional<babel::InstalledRoute> new_route = n.protocol->FibEntry(d);
+    auto it = std::lower_bound(n.fib.begin(), n.fib.end(), d,
+                               [](const babel::InstalledRoute& r, const babel::Destination& key) {
+                                 return r.destination < key;
+                               });
+    const bool had = it != n.fib.end() && it->destination == d;
+    if (had ? (new_route && *it == *new_route) : !new_route) continue;
+    RecordFibChange(node, d, had ? &*it : nullptr, new_route ? &*new_route : nullptr);
+    if (!new_route) {
+      n.fib.erase(it);
+    } else if (had) {
+      *it = *new_route;
+    } else {
+      n.fib.insert(it, *new_route);
+    }
+  }
+}
+
+void Network::DiffFib(int node) {
+  Node& n = *nodes_[node];
   std::vector<babel::InstalledRoute> fib = n.protocol->Fib();
   if (!std::is_sorted(fib.begin(), fib.end(), ByDestination)) {
     std::sort(fib.begin(), fib.end(), ByDestination);
   }
   size_t i = 0, j = 0;
-  const size_t before = changes_.size();
   while (i < n.fib.size() || j < fib.size()) {
     const babel::InstalledRoute* old_route = i < n.fib.size() ? &n.fib[i] : nullptr;
     const babel::InstalledRoute* new_route = j < fib.size() ? &fib[j] : nullptr;
@@ -365,20 +403,25 @@ void Network::SnapshotFib(int node) {
       if (*old_route == *new_route) continue;
     }
     const babel::Destination& d = (old_route != nullptr ? old_route : new_route)->destination;
-    FibChange c{node, d, {}, {}};
-    if (old_route != nullptr) c.old_route = *old_route;
-    if (new_route != nullptr) c.new_route = *new_route;
-    Record({3, static_cast<uint64_t>(now().nanos()), static_cast<uint64_t>(node),
-            HashRoute(d, new_route)},
-           [&] {
-             return fmt::format("{} fib node {} {} -> {}", now().nanos(), node, d.prefix.ToString(),
-                                new_route != nullptr ? std::to_string(new_route->interface_id)
-                                                     : std::string("none"));
-           });
-    changes_.push_back(c);
+    RecordFibChange(node, d, old_route, new_route);
   }
   n.fib = std::move(fib);
-  if (changes_.size() != before) last_fib_change_ = now();
+}
+
+void Network::RecordFibChange(int node, const babel::Destination& d,
+                              const babel::InstalledRoute* old_route,
+                              const babel::InstalledRoute* new_route) {
+  FibChange c{node, d, {}, {}};
+  if (old_route != nullptr) c.old_route = *old_route;
+  if (new_route != nullptr) c.new_route = *new_route;
+  Record({3, static_cast<uint64_t>(now().nanos()), static_cast<uint64_t>(node),
+          HashRoute(d, new_route)},
+         [&] {
+           return fmt::format("{} fib node {} {} -> {}", now().nanos(), node, d.prefix.ToString(),
+                              new_route != nullptr ? std::to_string(new_route->interface_id)
+                                                   : std::string("none"));
+         });
+  changes_.push_back(std::move(c));
 }
 
 void Network::Record(std::initializer_list<uint64_t> words,

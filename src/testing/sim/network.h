@@ -190,6 +190,11 @@ class Network {
   void ScheduleTick(int node, Timestamp earliest);
   void RunTick(int node, uint64_t incarnation, Timestamp at);
   void SnapshotFib(int node);
+  void ApplyFibChanges(int node, std::vector<babel::Destination> changed);
+  void DiffFib(int node);
+  void RecordFibChange(int node, const babel::Destination& d,
+                       const babel::InstalledRoute* old_route,
+                       const babel::InstalledRoute* new_route);
   void UpdateCarrier(size_t link, bool was_usable);
   void DetectDown(size_t link, uint64_t epoch);
   void TopologyChanged();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "babel/engine.h"
@@ -32,6 +33,13 @@ class NodeProtocol {
   // Sorted by destination; own prefixes excluded.
   virtual std::vector<babel::InstalledRoute> Fib() const = 0;
   virtual uint64_t fib_version() const = 0;
+  // The destinations whose FIB entry may have changed since the last call,
+  // or nullopt when unknown (the simulator then compares all of Fib()).
+  virtual std::optional<std::vector<babel::Destination>> TakeFibChanges() { return std::nullopt; }
+  virtual std::optional<babel::InstalledRoute> FibEntry(
+      const babel::Destination& /*destination*/) const {
+    return std::nullopt;
+  }
 };
 
 // Creates the protocol of node `node` (0-based) at `now`; `random` is the
