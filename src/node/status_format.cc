@@ -98,6 +98,15 @@ std::string FormatPeer(const json& peer, int64_t now_unix) {
   if (std::string link = String(peer, "link"); !link.empty()) {
     AppendLine(out, "mesh link", link + " (routed by Babel)");
   }
+  if (const json& a = Field(peer, "authorisation"); a.is_object()) {
+    std::string text = String(a, "state");
+    if (std::string reason = String(a, "reason"); !reason.empty()) text += ": " + reason;
+    if (std::string name = String(a, "name"); !name.empty()) text += " (" + name + ")";
+    if (Field(peer, "admitted").is_boolean() && Field(peer, "admitted").get<bool>()) {
+      text += ", connected to us";
+    }
+    AppendLine(out, "authorisation", text);
+  }
   AppendLine(out, "latest handshake", FormatAgo(Integer(peer, "last_handshake_unix"), now_unix));
   AppendLine(out, "transfer",
              fmt::format("{} received, {} sent", FormatBytes(Unsigned(peer, "rx_bytes")),
@@ -154,8 +163,27 @@ std::string FormatBytes(uint64_t bytes) {
   return fmt::format("{:.2f} {}", value, kByteUnits[unit]);
 }
 
+// The node's identity: who it is, what it holds, when it must renew.
+std::string FormatIdentity(const json& id, int64_t now_unix) {
+  std::string out =
+      fmt::format("identity: {} of network {}\n", String(id, "name"), String(id, "network"));
+  AppendLine(out, "state directory", String(id, "dir"));
+  AppendLine(out, "certificate", String(id, "serial"));
+  if (int64_t not_after = Integer(id, "certificate_not_after"); not_after > 0) {
+    AppendLine(out, "expires",
+               not_after > now_unix ? "in " + FormatDuration(not_after - now_unix)
+                                    : FormatDuration(now_unix - not_after) + " ago (expired)");
+  }
+  AppendLine(out, "crl version", fmt::format("{}", Unsigned(id, "crl_version")));
+  AppendLine(out, "network config version", fmt::format("{}", Unsigned(id, "config_version")));
+  return out;
+}
+
 std::string FormatStatus(const json& status, int64_t now_unix) {
   std::string out = FormatInterface(Field(status, "interface"));
+  if (const json& id = Field(status, "identity"); id.is_object()) {
+    out += "\n" + FormatIdentity(id, now_unix);
+  }
   const json& peers = Field(status, "peers");
   if (peers.is_array()) {
     for (const json& peer : peers) out += "\n" + FormatPeer(peer, now_unix);

@@ -64,6 +64,22 @@ TEST(StatusFormatTest, ShowsNonzeroCounters) {
   EXPECT_THAT(FormatStatus(status, kNow), HasSubstr("\ncounters:\n  rx_packets: 42\n"));
 }
 
+TEST(StatusFormatTest, ShowsIdentityAndAuthorisation) {
+  json status = SampleStatus();
+  status["identity"] = {{"name", "alpha"},         {"network", "meshnet"},
+                        {"serial", "0a1b"},        {"certificate_not_after", kNow + 86400},
+                        {"crl_version", 3},        {"config_version", 2},
+                        {"dir", "/var/lib/plexus"}};
+  status["peers"][0]["authorisation"] = {
+      {"state", "rejected"}, {"reason", "revoked"}, {"name", "bravo"}};
+  status["peers"][0]["admitted"] = true;
+  const std::string text = FormatStatus(status, kNow);
+  EXPECT_THAT(text, HasSubstr("identity: alpha of network meshnet\n"));
+  EXPECT_THAT(text, HasSubstr("  expires: in 1 day\n"));
+  EXPECT_THAT(text, HasSubstr("  crl version: 3\n"));
+  EXPECT_THAT(text, HasSubstr("  authorisation: rejected: revoked (bravo), connected to us\n"));
+}
+
 TEST(StatusFormatTest, OmitsDropsWhenAllZero) {
   json status = SampleStatus();
   status["drops"] = {{"invalid_mac1", 0}};
