@@ -9,13 +9,10 @@
 namespace plexus {
 namespace {
 
-constexpr time_t kConnectTimeoutSeconds = 10;
-constexpr time_t kReadTimeoutSeconds = 60;
-
-void Configure(httplib::SSLClient& client) {
-  client.set_connection_timeout(kConnectTimeoutSeconds, 0);
-  client.set_read_timeout(kReadTimeoutSeconds, 0);
-  client.set_write_timeout(kReadTimeoutSeconds, 0);
+void Configure(httplib::SSLClient& client, const RegistryClientTimeouts& timeouts) {
+  client.set_connection_timeout(timeouts.connect);
+  client.set_read_timeout(timeouts.read_write);
+  client.set_write_timeout(timeouts.read_write);
 }
 
 std::string Describe(const std::string& host, uint16_t port, httplib::Error e) {
@@ -25,7 +22,7 @@ std::string Describe(const std::string& host, uint16_t port, httplib::Error e) {
 // Step 1: the CA the server says it has, unauthenticated until the pin matches.
 Result<identity::Certificate> FetchUnverifiedCa(const std::string& host, uint16_t port) {
   httplib::SSLClient client(host, port);
-  Configure(client);
+  Configure(client, RegistryClientTimeouts{});
   client.enable_server_certificate_verification(false);
   httplib::Result r = client.Get("/v1/ca");
   if (!r) return MakeError("{}", Describe(host, port, r.error()));
@@ -67,12 +64,24 @@ Result<std::unique_ptr<RegistryClient>> RegistryClient::ConnectPinned(
   }
   if (!ca->IsCa())
     return MakeError("registry {}:{}: the pinned certificate is not a CA", host, port);
-  return std::unique_ptr<RegistryClient>(new RegistryClient(host, port, std::move(*ca)));
+  return std::unique_ptr<RegistryClient>(
+      new RegistryClient(host, port, std::move(*ca), RegistryClientTimeouts{}));
+}
+
+Result<std::unique_ptr<RegistryClient>> RegistryClient::Connect(const std::string& host,
+                                                                uint16_t port,
+                                                                identity::Certificate ca,
+                                                                RegistryClientTimeouts timeouts) {
+  if (!ca.IsCa()) {
+    return MakeError("registry {}:{}: the certificate to trust ({}) is not a CA", host, port,
+                     ca.SubjectCommonName());
+  }
+  return std::unique_ptr<RegistryClient>(new RegistryClient(host, port, std::move(ca), timeouts));
 }
 
 Result<HttpReply> RegistryClient::Post(const std::string& path, const std::string& json_body) {
   httplib::SSLClient client(host_, port_);
-  Configure(client);
+  Configure(client, timeouts_);
   if (Status s = TrustOnly(client, *ca_); !s) return s.error();
   httplib::Result r = client.Post(path, json_body, "application/json");
   if (!r) {
@@ -90,7 +99,7 @@ Result<HttpReply> RegistryClient::Post(const std::string& path, const std::strin
 
 Result<HttpReply> RegistryClient::Get(const std::string& path) {
   httplib::SSLClient client(host_, port_);
-  Configure(client);
+  Configure(client, timeouts_);
   if (Status s = TrustOnly(client, *ca_); !s) return s.error();
   httplib::Result r = client.Get(path);
   if (!r) return MakeError("{}", Describe(host_, port_, r.error()));

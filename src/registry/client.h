@@ -9,9 +9,13 @@
 //      and the host name against the server certificate's SAN. The token is
 //      only ever sent in step 2.
 //
-// Not thread-safe; one per join.
+// A node that has joined already holds the CA (ca.crt in its state dir) and
+// uses Connect, which is step 2 alone.
+//
+// Not thread-safe; one per join, or one per registry agent thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,11 +32,24 @@ struct HttpReply {
   std::string body;
 };
 
+// How long one request may wait: for the TCP connection, and for each read or
+// write after it. The defaults suit an interactive `plexus join`; a daemon
+// that must stop promptly passes shorter ones.
+struct RegistryClientTimeouts {
+  std::chrono::milliseconds connect{10'000};
+  std::chrono::milliseconds read_write{60'000};
+};
+
 class RegistryClient {
  public:
   static Result<std::unique_ptr<RegistryClient>> ConnectPinned(const std::string& host,
                                                                uint16_t port,
                                                                std::string_view fingerprint);
+  // Trusts `ca`, a CA certificate already held (no pin step, no request made
+  // here); errors when `ca` is not a CA certificate.
+  static Result<std::unique_ptr<RegistryClient>> Connect(const std::string& host, uint16_t port,
+                                                         identity::Certificate ca,
+                                                         RegistryClientTimeouts timeouts = {});
   const identity::Certificate& ca() const { return *ca_; }
 
   // A verified request; an error only when no HTTP answer came back.
@@ -40,12 +57,14 @@ class RegistryClient {
   Result<HttpReply> Get(const std::string& path);
 
  private:
-  RegistryClient(std::string host, uint16_t port, identity::Certificate ca)
-      : host_(std::move(host)), port_(port), ca_(std::move(ca)) {}
+  RegistryClient(std::string host, uint16_t port, identity::Certificate ca,
+                 RegistryClientTimeouts timeouts)
+      : host_(std::move(host)), port_(port), ca_(std::move(ca)), timeouts_(timeouts) {}
 
   std::string host_;
   uint16_t port_;
   std::optional<identity::Certificate> ca_;
+  RegistryClientTimeouts timeouts_;
 };
 
 }  // namespace plexus
