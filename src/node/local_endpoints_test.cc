@@ -21,6 +21,7 @@ EndpointFilter Port(uint16_t port) {
 
 std::vector<std::string> Strings(const std::vector<Endpoint>& endpoints) {
   std::vector<std::string> out;
+  out.reserve(endpoints.size());
   for (const Endpoint& e : endpoints) out.push_back(e.ToString());
   return out;
 }

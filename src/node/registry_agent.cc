@@ -307,6 +307,11 @@ bool RegistryAgent::Sleep(Duration d) {
   return !stop_cv_.wait_for(lock, d, [this] { return stopping_; });
 }
 
+bool RegistryAgent::StopRequested() {
+  std::lock_guard lock(stop_mutex_);
+  return stopping_;
+}
+
 int64_t RegistryAgent::NowUnix() const {
   return clock_.WallNow().seconds;
 }
@@ -316,6 +321,7 @@ void RegistryAgent::Round() {
   int64_t now = NowUnix();
   bool renew = ShouldRenew(not_before_, not_after_, now, params_.renew_fraction);
   if (renew) RenewCertificate(now);
+  // After a request that got no answer, the rest of the round would fail too.
   if (!(renew && outage_)) {
     std::optional<Versions> v = Heartbeat(now);
     if (v && !outage_) FetchDocument(crl_, v->crl);
@@ -334,6 +340,7 @@ void RegistryAgent::Warn(std::string message) {
 
 std::optional<HttpReply> RegistryAgent::Call(const std::string& method, const std::string& path,
                                              const std::string& body) {
+  if (StopRequested()) return std::nullopt;  // the round ends here; Stop() is waiting
   Result<HttpReply> r = method == "POST" ? client_->Post(path, body) : client_->Get(path);
   if (!r) {
     if (!outage_) {

@@ -68,7 +68,8 @@ struct RegistryAgentParams {
 };
 
 // Each request gives up after these, so that Stop() returns within about
-// kRegistryReadTimeout even in the middle of one.
+// kRegistryReadTimeout even in the middle of one (a round makes no further
+// request once Stop() was called).
 inline constexpr std::chrono::milliseconds kRegistryConnectTimeout{1000};
 inline constexpr std::chrono::milliseconds kRegistryReadTimeout{2000};
 
@@ -131,6 +132,7 @@ class RegistryAgent {
   void Run();
   // false once Stop() was called.
   bool Sleep(Duration d);
+  bool StopRequested();
   void Round();
   void RenewCertificate(int64_t now);
   std::optional<Versions> Heartbeat(int64_t now);
