@@ -23,6 +23,7 @@
 #include "identity/peer_record.h"
 #include "identity/revocation_list.h"
 #include "identity/verify.h"
+#include "node/local_endpoints.h"
 #include "registry/client.h"
 #include "registry/network_settings.h"
 #include "registry/registry_dir.h"
@@ -95,11 +96,7 @@ class RegistryAgentTest : public ::testing::Test {
     o.network_name = "meshnet";
     o.now_unix = UnixNow();
     ASSERT_TRUE(InitRegistry(paths_, o, random_).ok());
-    ServerOptions options{.listen_address = "127.0.0.1", .port = 0, .hosts = {"127.0.0.1"}};
-    Result<std::unique_ptr<RegistryServer>> s = RegistryServer::Start(paths_, options);
-    ASSERT_TRUE(s.ok()) << s.error().message();
-    server_ = std::move(*s);
-    thread_ = std::thread([this] { EXPECT_TRUE(server_->Run().ok()); });
+    StartRegistry(0);
     Result<std::unique_ptr<RegistryStorage>> storage = OpenRegistryStorage(paths_);
     ASSERT_TRUE(storage.ok()) << storage.error().message();
     storage_ = std::move(*storage);
@@ -110,6 +107,14 @@ class RegistryAgentTest : public ::testing::Test {
   void TearDown() override {
     StopRegistry();
     std::filesystem::remove_all(root_);
+  }
+  // Serves the registry dir on 127.0.0.1:`port` (0: a port the kernel picks).
+  void StartRegistry(int port) {
+    ServerOptions options{.listen_address = "127.0.0.1", .port = port, .hosts = {"127.0.0.1"}};
+    Result<std::unique_ptr<RegistryServer>> s = RegistryServer::Start(paths_, options);
+    ASSERT_TRUE(s.ok()) << s.error().message();
+    server_ = std::move(*s);
+    thread_ = std::thread([this] { EXPECT_TRUE(server_->Run().ok()); });
   }
   void StopRegistry() {
     if (server_) server_->Stop();
@@ -172,6 +177,18 @@ class RegistryAgentTest : public ::testing::Test {
     return a ? std::move(*a) : nullptr;
   }
 
+  // The records in GET /v1/bootstrap.
+  std::vector<identity::PeerRecord> BootstrapRecords() {
+    Result<HttpReply> r = Client()->Get("/v1/bootstrap");
+    EXPECT_TRUE(r.ok());
+    std::vector<identity::PeerRecord> out;
+    json answer = json::parse(r->body);
+    for (const json& item : answer["peers"]) {
+      Result<SignedDocument> doc = identity::DecodeSignedDocument(item.dump());
+      out.push_back(*identity::PeerRecordFromDocument(*doc));
+    }
+    return out;
+  }
   // The names in GET /v1/bootstrap.
   std::vector<std::string> BootstrapNames() {
     Result<HttpReply> r = Client()->Get("/v1/bootstrap");
@@ -245,6 +262,13 @@ TEST_F(RegistryAgentTest, HeartbeatReachesTheRegistry) {
   EXPECT_GT(s.next_renewal_unix, UnixNow() + 3600);
   EXPECT_GT(s.certificate_not_after, s.next_renewal_unix);
   EXPECT_EQ(BootstrapNames(), std::vector<std::string>{"alpha"});
+  // The record carries this host's endpoints with the node's port.
+  EndpointFilter filter;
+  filter.port = 51820;
+  Result<std::vector<Endpoint>> local = LocalEndpoints(filter);
+  ASSERT_TRUE(local.ok());
+  ASSERT_EQ(BootstrapRecords().size(), 1u);
+  EXPECT_EQ(BootstrapRecords()[0].endpoints, *local);
   agent->Stop();
   EXPECT_TRUE(sink_.certificates().empty());
 }
@@ -351,6 +375,22 @@ TEST_F(RegistryAgentTest, UnreachableRegistryShowsInStatusAndStopIsPrompt) {
   auto start = SteadyClock::now();
   agent->Stop();
   EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(1));
+}
+
+TEST_F(RegistryAgentTest, ReachableAgainWhenTheRegistryComesBack) {
+  std::string dir = Join("alpha");
+  int port = server_->port();
+  StopRegistry();
+  std::unique_ptr<RegistryAgent> agent = MakeAgent(dir);
+  ASSERT_NE(agent, nullptr);
+  agent->Start();
+  ASSERT_TRUE(Eventually([&] { return agent->status().last_error != ""; }));
+  EXPECT_FALSE(agent->status().reachable);
+  StartRegistry(port);
+  ASSERT_TRUE(Eventually([&] { return agent->status().heartbeats_sent >= 1; }));
+  RegistryAgent::Status s = agent->status();
+  EXPECT_TRUE(s.reachable);
+  EXPECT_GT(s.last_contact_unix, 0);
 }
 
 // A registry that accepts TCP connections and never answers: Stop() must not
