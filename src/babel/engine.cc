@@ -36,11 +36,11 @@ void Engine::Impl::RemoveInterface(uint32_t id, Timestamp now) {
   DeclareInterfaceDown(id, now);
   // Routes learned on it from senders that never became neighbours.
   std::set<NeighbourKey> senders;
-  for (const auto& [destination, routes] : routes_.destinations()) {
+  routes_.ForEachDestination([&](const Destination& destination, const RouteTable::Routes& routes) {
     for (const Route& route : routes) {
       if (route.key.neighbour.interface_id == id) senders.insert(route.key.neighbour);
     }
-  }
+  });
   for (const NeighbourKey& sender : senders) {
     ApplyRouteEvents(routes_.RemoveNeighbour(sender, sources_), now);
   }
@@ -70,7 +70,7 @@ void Engine::Impl::AddPrefix(const Destination& destination, Timestamp now) {
     SendXroute(*out, std::nullopt);
     advertised_.erase(destination);
     urgent_.erase(destination);
-    dirty_.insert(destination);
+    dirty_.push_back(destination);
   }
   Finish(now);
 }
@@ -83,7 +83,7 @@ void Engine::Impl::RemovePrefix(const Destination& destination, Timestamp now) {
       Advertised last{out->router_id, out->seqno, Metric(0), NeighbourKey{}};
       SendRetraction(destination, last, now);
     }
-    dirty_.insert(destination);
+    dirty_.push_back(destination);
   }
   Finish(now);
 }
@@ -109,8 +109,52 @@ void Engine::Impl::Receive(uint32_t interface_id, const IpAddress& source, ByteS
     const Hello* hello = std::get_if<Hello>(&tlv);
     if (hello != nullptr && hello->timestamp) rx.hello_timestamp = hello->timestamp;
   }
+  Prefetch(decoded->tlvs);
   for (const Tlv& tlv : decoded->tlvs) Dispatch(rx, tlv);
   Finish(now);
+}
+
+// A large mesh's tables do not fit in the cache, and a packet's Updates are
+// for unrelated destinations: starting every lookup's memory loads first
+// lets them overlap. Two rounds, since a destination's routes are found
+// through its table slot.
+void Engine::Impl::Prefetch(const std::vector<Tlv>& tlvs) const {
+  const auto for_each_update = [&tlvs](const auto& fn) {
+    for (const Tlv& tlv : tlvs) {
+      const Update* update = std::get_if<Update>(&tlv);
+      if (update != nullptr && !update->wildcard) fn(*update);
+    }
+  };
+  for_each_update([this](const Update& update) {
+    routes_.Prefetch({update.prefix, update.source_prefix});
+    if (update.router_id)
+      sources_.Prefetch({update.prefix, update.source_prefix, *update.router_id});
+  });
+  for_each_update([this](const Update& update) {
+    routes_.PrefetchRoutes({update.prefix, update.source_prefix});
+  });
+}
+
+// The same for the per-destination state that reconciliation and triggered
+// updates read, a batch at a time (more would not stay in cache).
+void Engine::Impl::Prefetch(std::span<const Destination> destinations) const {
+  for (const Destination& destination : destinations) {
+    routes_.Prefetch(destination);
+    advertised_.Prefetch(destination);
+    fib_.Prefetch(destination);
+  }
+  for (const Destination& destination : destinations) routes_.PrefetchRoutes(destination);
+}
+
+template <typename Fn>
+void Engine::Impl::ForEachPrefetched(const std::vector<Destination>& destinations, Fn fn) const {
+  constexpr size_t kBatch = 16;
+  for (size_t begin = 0; begin < destinations.size(); begin += kBatch) {
+    const auto batch =
+        std::span(destinations).subspan(begin).first(std::min(kBatch, destinations.size() - begin));
+    Prefetch(batch);
+    for (const Destination& destination : batch) fn(destination);
+  }
 }
 
 void Engine::Impl::Tick(Timestamp now) {
@@ -148,7 +192,7 @@ void Engine::Impl::TickInterfaces(Timestamp now) {
 // The next check is when the next route enters that window.
 void Engine::Impl::RequestExpiringRoutes(Timestamp now) {
   refresh_check_ = Timestamp::Infinite();
-  for (const auto& [destination, routes] : routes_.destinations()) {
+  routes_.ForEachDestination([&](const Destination& destination, const RouteTable::Routes& routes) {
     for (const Route& route : routes) {
       const Timestamp window = RefreshWindow(route);
       if (window > now) {
@@ -159,7 +203,7 @@ void Engine::Impl::RequestExpiringRoutes(Timestamp now) {
         }
       }
     }
-  }
+  });
 }
 
 Timestamp Engine::Impl::RefreshWindow(const Route& route) {
@@ -191,7 +235,9 @@ void Engine::Impl::ApplyNeighbourEvents(const NeighbourEvents& events, Timestamp
 // Selection changes are reconciled at the end of the call; seqno requests
 // (RFC 8966 §3.8.2) go out through the request tracker.
 void Engine::Impl::ApplyRouteEvents(const RouteEvents& events, Timestamp now) {
-  for (const SelectionChange& change : events.selection_changed) dirty_.insert(change.destination);
+  for (const SelectionChange& change : events.selection_changed) {
+    dirty_.push_back(change.destination);
+  }
   for (const SeqnoRequestNeeded& needed : events.seqno_requests) {
     SeqnoRequest request{needed.destination.prefix, needed.destination.source_prefix, needed.seqno,
                          kSeqnoRequestHopCount, needed.router_id};
@@ -209,6 +255,11 @@ void Engine::Impl::DeclareInterfaceDown(uint32_t id, Timestamp now) {
 
 // ---- Impl: end of every call ------------------------------------------------
 
+void Engine::Impl::SortUnique(std::vector<Destination>& destinations) {
+  std::sort(destinations.begin(), destinations.end());
+  destinations.erase(std::unique(destinations.begin(), destinations.end()), destinations.end());
+}
+
 void Engine::Impl::Finish(Timestamp now) {
   Reconcile(now);
   Flush();
@@ -216,22 +267,26 @@ void Engine::Impl::Finish(Timestamp now) {
 }
 
 void Engine::Impl::Reconcile(Timestamp now) {
-  for (const Destination& destination : DirtyDestinations()) {
+  ForEachPrefetched(DirtyDestinations(), [&](const Destination& destination) {
     ReconcileFib(destination);
     ReconcileAdvertised(destination, now);
-  }
+  });
 }
 
-std::set<Destination> Engine::Impl::DirtyDestinations() {
-  std::set<Destination> dirty;
+// Sorted, without repeats.
+std::vector<Destination> Engine::Impl::DirtyDestinations() {
+  std::vector<Destination> dirty;
   dirty.swap(dirty_);
-  if (!all_dirty_) return dirty;
-  all_dirty_ = false;
-  for (const auto& [destination, routes] : routes_.destinations()) {
-    if (std::ranges::any_of(routes, &Route::selected)) dirty.insert(destination);
+  if (all_dirty_) {
+    all_dirty_ = false;
+    routes_.ForEachDestination(
+        [&](const Destination& destination, const RouteTable::Routes& routes) {
+          if (std::ranges::any_of(routes, &Route::selected)) dirty.push_back(destination);
+        });
+    for (const Destination& destination : fib_.Destinations()) dirty.push_back(destination);
+    for (const auto& [destination, last] : advertised_) dirty.push_back(destination);
   }
-  for (const Destination& destination : fib_.Destinations()) dirty.insert(destination);
-  for (const auto& [destination, last] : advertised_) dirty.insert(destination);
+  SortUnique(dirty);
   return dirty;
 }
 
@@ -258,7 +313,6 @@ void Engine::Impl::ReconcileAdvertised(const Destination& destination, Timestamp
     if (advertised == nullptr) return;
     const Advertised last = *advertised;
     advertised_.erase(destination);
-    triggered_.erase(destination);
     SendRetraction(destination, last, now);
     return;
   }
@@ -268,7 +322,7 @@ void Engine::Impl::ReconcileAdvertised(const Destination& destination, Timestamp
     SendRoute(*route, std::nullopt, now);
     return;
   }
-  triggered_.insert(destination);
+  triggered_.push_back(destination);
   triggered_deadline_ = std::min(triggered_deadline_, now + params_.triggered_update_delay);
 }
 
@@ -286,15 +340,17 @@ bool Engine::Impl::NeedsTriggeredUpdate(const Destination& destination) const {
   return change >= params_.triggered_update_metric_change;
 }
 
-// The delayed triggered updates, as the routes stand now; a periodic update
-// or an answer in between may have made some unnecessary.
+// The delayed triggered updates, as the routes stand now, in destination
+// order; a periodic update or an answer in between may have made some
+// unnecessary, a retraction since then all of them (no route left).
 void Engine::Impl::SendTriggeredUpdates(Timestamp now) {
   if (triggered_deadline_ > now) return;
-  for (const Destination& destination : triggered_) {
-    if (!NeedsTriggeredUpdate(destination)) continue;
+  SortUnique(triggered_);
+  ForEachPrefetched(triggered_, [&](const Destination& destination) {
+    if (!NeedsTriggeredUpdate(destination)) return;
     ++stats_.triggered_updates_sent;
     SendRoute(*routes_.Selected(destination), std::nullopt, now);
-  }
+  });
   triggered_.clear();
   triggered_deadline_ = Timestamp::Infinite();
 }
@@ -340,7 +396,7 @@ std::vector<RouteInfo> Engine::Impl::Routes(Timestamp now) const {
     info.feasible = info.selected = true;
     out.push_back(info);
   }
-  for (const auto& [destination, routes] : routes_.destinations()) {
+  routes_.ForEachDestination([&](const Destination& destination, const RouteTable::Routes& routes) {
     for (const Route& route : routes) {
       const NeighbourKey& via = route.key.neighbour;
       const Neighbour* neighbour = neighbours_.Find(via);
@@ -349,7 +405,7 @@ std::vector<RouteInfo> Engine::Impl::Routes(Timestamp now) const {
                               neighbour ? neighbour->rtt(now) : std::nullopt, route.router_id,
                               route.seqno, route.feasible, route.selected});
     }
-  }
+  });
   return out;
 }
 

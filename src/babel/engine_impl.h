@@ -20,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <vector>
 
 #include "babel/engine.h"
@@ -89,6 +90,11 @@ class Engine::Impl {
   };
 
   // engine.cc: timers, reactions to table events, end of call.
+  void Prefetch(const std::vector<Tlv>& tlvs) const;
+  void Prefetch(std::span<const Destination> destinations) const;
+  // fn(destination) for each, with the tables' memory prefetched ahead.
+  template <typename Fn>
+  void ForEachPrefetched(const std::vector<Destination>& destinations, Fn fn) const;
   void TickInterfaces(Timestamp now);
   void RequestExpiringRoutes(Timestamp now);
   static Timestamp RefreshWindow(const Route& route);
@@ -101,7 +107,8 @@ class Engine::Impl {
   void ReconcileAdvertised(const Destination& destination, Timestamp now);
   bool NeedsTriggeredUpdate(const Destination& destination) const;
   void SendTriggeredUpdates(Timestamp now);
-  std::set<Destination> DirtyDestinations();
+  std::vector<Destination> DirtyDestinations();
+  static void SortUnique(std::vector<Destination>& destinations);
   void Flush();
   Timestamp ComputeDeadline();
 
@@ -150,7 +157,8 @@ class Engine::Impl {
   babel::Fib fib_;  // qualified: Engine::Fib() hides the type here
   FlatHashMap<Destination, Advertised, DestinationHash> advertised_;  // no order needed
   std::map<Destination, UrgentUpdate> urgent_;
-  std::set<Destination> triggered_;  // triggered updates waiting for triggered_deadline_
+  // Triggered updates waiting for triggered_deadline_ (with repeats).
+  std::vector<Destination> triggered_;
   Timestamp triggered_deadline_ = Timestamp::Infinite();
   // Cached earliest route expiry and source GC deadlines: never later than
   // the tables' (lowered when a route or source is added; a refresh only
@@ -160,7 +168,7 @@ class Engine::Impl {
   // When the next route enters its refresh window (RequestExpiringRoutes).
   Timestamp refresh_check_ = Timestamp::Infinite();
   Timestamp source_deadline_ = Timestamp::Infinite();
-  std::set<Destination> dirty_;
+  std::vector<Destination> dirty_;  // with repeats, sorted out by DirtyDestinations
   bool all_dirty_ = false;
   EngineStats stats_;
   Timestamp next_deadline_ = Timestamp::Infinite();

@@ -90,7 +90,9 @@ void Engine::Impl::OnUpdate(const Received& rx, const Update& received) {
     route_deadline_ = std::min(route_deadline_, route->expires_at);
     refresh_check_ = std::min(refresh_check_, RefreshWindow(*route));
   }
-  if (route != nullptr && route->selected && StateOf(route) != before) dirty_.insert(destination);
+  if (route != nullptr && route->selected && StateOf(route) != before) {
+    dirty_.push_back(destination);
+  }
   AnswerRequesters(update, rx.now);
 }
 

@@ -51,12 +51,12 @@ void Engine::Impl::SendFullUpdate(const Target& target, std::optional<uint32_t> 
   for (const XrouteOutput& xroute : xroutes_.Announcements()) {
     SendXroute(xroute, target, interface_id);
   }
-  for (const auto& [destination, routes] : routes_.destinations()) {
+  routes_.ForEachDestination([&](const Destination& destination, const RouteTable::Routes& routes) {
     for (const Route& route : routes) {
       if (!route.selected || xroutes_.Find(destination)) continue;
       SendRoute(route, target, now, interface_id);
     }
-  }
+  });
 }
 
 Update Engine::Impl::XrouteUpdate(const XrouteOutput& xroute) {

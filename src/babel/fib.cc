@@ -64,6 +64,7 @@ std::vector<Destination> Fib::Destinations() const {
   std::vector<Destination> out;
   out.reserve(entries_.size());
   for (const auto& [destination, route] : entries_) out.push_back(destination);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

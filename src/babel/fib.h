@@ -36,9 +36,10 @@ class Fib {
   void Set(const Destination& destination, const std::optional<InstalledRoute>& route);
   // Every installed route, sorted by destination (sorted on each call).
   std::vector<InstalledRoute> Entries() const;
-  // The destinations installed now, in no particular order.
+  // The destinations installed now, sorted (on each call).
   std::vector<Destination> Destinations() const;
   const InstalledRoute* Find(const Destination& destination) const;
+  void Prefetch(const Destination& destination) const { entries_.Prefetch(destination); }
   uint64_t version() const { return version_; }
   size_t size() const { return entries_.size(); }
 

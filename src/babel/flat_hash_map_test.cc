@@ -38,7 +38,9 @@ void MatchesReferenceModel(uint32_t key_range) {
         const int* found = map.find(key);
         const auto it = model.find(key);
         ASSERT_EQ(found != nullptr, it != model.end()) << step;
-        if (found != nullptr) ASSERT_EQ(*found, it->second) << step;
+        if (found != nullptr) {
+          ASSERT_EQ(*found, it->second) << step;
+        }
       }
     }
     ASSERT_EQ(map.size(), model.size());

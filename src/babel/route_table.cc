@@ -37,22 +37,21 @@ RouteEvents RouteTable::OnUpdate(const NeighbourKey& neighbour, Metric link_cost
   if (update.wildcard) return RetractAll(neighbour, sources);
   const Destination destination{update.prefix, update.source_prefix};
   RouteEvents events;
-  auto it = FindDestination(destination);
-  Route* route = it == routes_.end() ? nullptr : FindNeighbour(it->second, neighbour);
+  Routes* routes = routes_.find(destination);
+  Route* route = routes == nullptr ? nullptr : FindNeighbour(*routes, neighbour);
   if (route == nullptr) {
     // §3.5.3: a retraction of a route we do not know is ignored.
     if (update.IsRetraction() || !update.router_id) return events;
-    if (it == routes_.end()) {
-      it = routes_.try_emplace(destination).first;
-      index_[destination] = it;
+    if (routes == nullptr) {
+      routes = routes_.try_emplace(destination).first;
+      order_stale_ = true;
     }
-    Routes& routes = it->second;
-    const auto at = std::find_if(routes.begin(), routes.end(),
+    const auto at = std::find_if(routes->begin(), routes->end(),
                                  [&](const Route& r) { return neighbour < r.key.neighbour; });
     Route added;
     added.key = {destination, neighbour};
     added.router_id = *update.router_id;
-    route = &*routes.insert(at, added);
+    route = &*routes->insert(at, added);
     ++size_;
   }
   std::optional<Route> previous;
@@ -62,13 +61,13 @@ RouteEvents RouteTable::OnUpdate(const NeighbourKey& neighbour, Metric link_cost
   // §3.8.2.1: an unfeasible update for the selected route, or for a
   // destination with no selected route at all (starvation, which must not
   // last until the source entry is collected), asks for a newer seqno.
-  const bool starving = !previous && FindSelected(it->second) == nullptr;
+  const bool starving = !previous && FindSelected(*routes) == nullptr;
   if ((previous || starving) && !update.IsRetraction() &&
       !sources.IsFeasible(source, update.seqno, update.metric)) {
     const Seqno wanted = sources.Find(source)->seqno.Next();
     events.seqno_requests.push_back({destination, source.router_id, wanted, neighbour});
   }
-  Select(it->first, it->second, sources, previous, events);
+  Select(destination, *routes, sources, previous, events);
   return events;
 }
 
@@ -88,8 +87,9 @@ void RouteTable::ApplyUpdate(Route& route, const Update& update, Metric link_cos
 template <typename Affects, typename Apply>
 RouteEvents RouteTable::PassOverRoutes(const SourceTable& sources, Affects affects, Apply apply) {
   RouteEvents events;
-  for (auto it = routes_.begin(); it != routes_.end();) {
-    Routes& routes = it->second;
+  std::vector<Destination> emptied;
+  for (const Destination& destination : Order()) {
+    Routes& routes = *routes_.find(destination);
     bool touched = false;
     std::optional<Route> previous;  // the selected route before the change
     for (auto route = routes.begin(); route != routes.end();) {
@@ -106,9 +106,11 @@ RouteEvents RouteTable::PassOverRoutes(const SourceTable& sources, Affects affec
         ++route;
       }
     }
-    if (touched) Select(it->first, routes, sources, previous, events);
-    it = routes.empty() ? EraseDestination(it) : std::next(it);
+    if (touched) Select(destination, routes, sources, previous, events);
+    if (routes.empty()) emptied.push_back(destination);
   }
+  for (const Destination& destination : emptied) routes_.erase(destination);
+  if (!emptied.empty()) order_stale_ = true;
   return events;
 }
 
@@ -164,6 +166,16 @@ Timestamp RouteTable::NextDeadline() const {
     for (const Route& route : routes) earliest = std::min(earliest, route.expires_at);
   }
   return earliest;
+}
+
+const std::vector<Destination>& RouteTable::Order() const {
+  if (!order_stale_) return order_;
+  order_.clear();
+  order_.reserve(routes_.size());
+  for (const auto& [destination, routes] : routes_) order_.push_back(destination);
+  std::sort(order_.begin(), order_.end());
+  order_stale_ = false;
+  return order_;
 }
 
 // RFC 8966 §3.6, with the hysteresis described in route_table.h.
@@ -228,34 +240,27 @@ void RouteTable::ReportLoss(const Route& old_route, const SourceTable& sources,
       {destination, old_route.router_id, distance->seqno.Next(), std::nullopt});
 }
 
-RouteTable::Map::iterator RouteTable::FindDestination(const Destination& destination) {
-  const Map::iterator* it = index_.find(destination);
-  return it == nullptr ? routes_.end() : *it;
-}
-
-RouteTable::Map::const_iterator RouteTable::FindDestination(const Destination& destination) const {
-  const Map::iterator* it = index_.find(destination);
-  return it == nullptr ? routes_.end() : Map::const_iterator(*it);
-}
-
-RouteTable::Map::iterator RouteTable::EraseDestination(Map::iterator it) {
-  index_.erase(it->first);
-  return routes_.erase(it);
+void RouteTable::PrefetchRoutes(const Destination& destination) const {
+  const Routes* routes = routes_.find(destination);
+  if (routes == nullptr || routes->empty()) return;
+  const auto* first = reinterpret_cast<const char*>(routes->data());
+  const auto* end = reinterpret_cast<const char*>(routes->data() + routes->size());
+  for (const char* line = first; line < end; line += 64) __builtin_prefetch(line);
 }
 
 const Route* RouteTable::Find(const RouteKey& key) const {
-  auto it = FindDestination(key.destination);
-  return it == routes_.end() ? nullptr : FindNeighbour(it->second, key.neighbour);
+  const Routes* routes = routes_.find(key.destination);
+  return routes == nullptr ? nullptr : FindNeighbour(*routes, key.neighbour);
 }
 
 const Route* RouteTable::Selected(const Destination& destination) const {
-  auto it = FindDestination(destination);
-  return it == routes_.end() ? nullptr : FindSelected(it->second);
+  const Routes* routes = routes_.find(destination);
+  return routes == nullptr ? nullptr : FindSelected(*routes);
 }
 
 std::vector<Route> RouteTable::RoutesTo(const Destination& destination) const {
-  auto it = FindDestination(destination);
-  return it == routes_.end() ? std::vector<Route>{} : it->second;
+  const Routes* routes = routes_.find(destination);
+  return routes == nullptr ? std::vector<Route>{} : *routes;
 }
 
 }  // namespace plexus::babel

@@ -159,19 +159,25 @@ class RouteTable {
   // The earliest expiry timer; Timestamp::Infinite() if the table is empty.
   Timestamp NextDeadline() const;
 
+  // Prefetching for a batch of lookups (a received packet's Updates):
+  // Prefetch(d) for each destination first, then PrefetchRoutes(d) for each.
+  void Prefetch(const Destination& destination) const { routes_.Prefetch(destination); }
+  void PrefetchRoutes(const Destination& destination) const;
+
   const Route* Find(const RouteKey& key) const;
   const Route* Selected(const Destination& destination) const;
   std::vector<Route> RoutesTo(const Destination& destination) const;
   // The routes of one destination, in neighbour order; at most one selected.
   using Routes = std::vector<Route>;
-  // Every destination with its routes, in destination order (so every route
-  // in key order: destination, then neighbour).
-  const std::map<Destination, Routes>& destinations() const { return routes_; }
+  // Calls fn(destination, routes) for every destination, in destination
+  // order (so every route in key order: destination, then neighbour).
+  template <typename Fn>
+  void ForEachDestination(Fn&& fn) const {
+    for (const Destination& destination : Order()) fn(destination, *routes_.find(destination));
+  }
   size_t size() const { return size_; }
 
  private:
-  // Grouped by destination: selection (§3.6) touches one small vector.
-  using Map = std::map<Destination, Routes>;
   void ApplyUpdate(Route& route, const Update& update, Metric link_cost, Timestamp now) const;
   RouteEvents RetractAll(const NeighbourKey& neighbour, const SourceTable& sources);
   // Applies `apply` to every route `affects` selects (erasing it when
@@ -183,15 +189,17 @@ class RouteTable {
               const std::optional<Route>& previous, RouteEvents& events);
   Route* ChooseBest(Routes& routes, Route* current) const;
   static void ReportLoss(const Route& old_route, const SourceTable& sources, RouteEvents& events);
-
-  Map::iterator FindDestination(const Destination& destination);
-  Map::const_iterator FindDestination(const Destination& destination) const;
-  Map::iterator EraseDestination(Map::iterator it);
+  // The destinations, sorted; re-sorted here after destinations came or went.
+  const std::vector<Destination>& Order() const;
 
   RouteTableParams params_;
-  Map routes_;
-  // routes_ by hash: lookups without walking the tree.
-  FlatHashMap<Destination, Map::iterator, DestinationHash> index_;
+  // Grouped by destination: a lookup is one probe, and selection (§3.6)
+  // touches one small vector.
+  FlatHashMap<Destination, Routes, DestinationHash> routes_;
+  // The keys of routes_ in order, for the walks whose order shows on the
+  // wire (full updates, expiry); a cache, hence mutable.
+  mutable std::vector<Destination> order_;
+  mutable bool order_stale_ = false;
   size_t size_ = 0;
 };
 

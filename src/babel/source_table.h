@@ -59,6 +59,9 @@ class SourceTable {
   // its garbage-collection timer is reset in either case.
   void OnAdvertised(const SourceKey& key, FeasibilityDistance distance, Timestamp now);
 
+  // Starts loading the entry of `key` (see RouteTable::Prefetch).
+  void Prefetch(const SourceKey& key) const { entries_.Prefetch(key); }
+
   // The feasibility distance of `key`, if it has an entry.
   std::optional<FeasibilityDistance> Find(const SourceKey& key) const;
 

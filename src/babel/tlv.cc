@@ -663,13 +663,12 @@ PacketWriter::PacketWriter(const IpAddress& source, size_t max_size)
 
 bool PacketWriter::Append(const Tlv& tlv) {
   ParserState next = state_;
-  Bytes encoded;
-  std::visit(Encoder(next, encoded), tlv);
-  if (size() + encoded.size() > max_size_ ||
-      body_.size() + encoded.size() > std::numeric_limits<uint16_t>::max()) {
+  const size_t before = body_.size();
+  std::visit(Encoder(next, body_), tlv);  // in place; undone if it does not fit
+  if (size() > max_size_ || body_.size() > std::numeric_limits<uint16_t>::max()) {
+    body_.resize(before);
     return false;
   }
-  body_.insert(body_.end(), encoded.begin(), encoded.end());
   state_ = next;
   return true;
 }

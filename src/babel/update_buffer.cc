@@ -1,5 +1,8 @@
 #include "babel/update_buffer.h"
 
+#include <algorithm>
+#include <tuple>
+
 namespace plexus::babel {
 namespace {
 
@@ -62,7 +65,7 @@ void UpdateBuffer::Add(uint32_t interface_id, const std::optional<IpAddress>& to
     queue.control.push_back(tlv);
     return;
   }
-  queue.updates.insert_or_assign(Destination{update->prefix, update->source_prefix}, *update);
+  queue.updates.push_back(*update);
 }
 
 FlushCounts UpdateBuffer::Flush(uint32_t interface_id, const IpAddress& source, size_t max_size,
@@ -76,11 +79,28 @@ FlushCounts UpdateBuffer::Flush(uint32_t interface_id, const IpAddress& source, 
   return counts;
 }
 
+// The last Update queued for each destination, sorted by destination.
+std::vector<const Update*> UpdateBuffer::Newest(const std::vector<Update>& updates) {
+  std::vector<const Update*> sorted;
+  sorted.reserve(updates.size());
+  for (const Update& update : updates) sorted.push_back(&update);
+  const auto key = [](const Update* u) { return std::tie(u->prefix, u->source_prefix); };
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [&](const Update* a, const Update* b) { return key(a) < key(b); });
+  std::vector<const Update*> newest;
+  newest.reserve(sorted.size());
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (i + 1 < sorted.size() && key(sorted[i]) == key(sorted[i + 1])) continue;
+    newest.push_back(sorted[i]);
+  }
+  return newest;
+}
+
 void UpdateBuffer::Pack(const QueueKey& key, const Queue& queue, const IpAddress& source,
                         size_t max_size, std::vector<OutgoingPacket>& out, FlushCounts& counts) {
   Packer packer(key.first, key.second, source, max_size, out, counts);
   for (const Tlv& tlv : queue.control) packer.Add(tlv);
-  for (const auto& [destination, update] : queue.updates) packer.Add(update);
+  for (const Update* update : Newest(queue.updates)) packer.Add(*update);
   for (const Tlv& tlv : queue.requests) packer.Add(tlv);
   packer.Emit();
 }

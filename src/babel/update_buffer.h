@@ -65,10 +65,12 @@ class UpdateBuffer {
   using QueueKey = std::pair<uint32_t, std::optional<IpAddress>>;
   struct Queue {
     std::vector<Tlv> control;
-    std::map<Destination, Update> updates;
+    // In the order added; Pack sorts them and keeps each destination's last.
+    std::vector<Update> updates;
     std::vector<Tlv> requests;
   };
 
+  static std::vector<const Update*> Newest(const std::vector<Update>& updates);
   static void Pack(const QueueKey& key, const Queue& queue, const IpAddress& source,
                    size_t max_size, std::vector<OutgoingPacket>& out, FlushCounts& counts);
 
