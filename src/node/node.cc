@@ -52,7 +52,8 @@ Node::Node(const Config& config, NodeIo io)
                                                   clock_, mtu_)),
       kernel_routes_(std::move(io.routes)),
       state_dir_(std::move(io.state_dir)),
-      identity_config_(config.identity) {}
+      identity_config_(config.identity),
+      want_registry_agent_(io.registry_agent) {}
 
 Node::~Node() {
   Stop();
@@ -117,6 +118,7 @@ Status Node::Start() {
   Apply(device_->Tick(clock_.Now()));
   DriveRouter(clock_.Now());
   if (link_control_) DriveLinkControl(clock_.Now());
+  if (link_control_ && want_registry_agent_) StartRegistryAgent();
   if (control_socket_.empty()) return Ok();
   auto server = ControlServer::Start(control_socket_, [this](const nlohmann::json& request) {
     auto done = std::make_shared<std::promise<nlohmann::json>>();
@@ -133,6 +135,7 @@ Status Node::Start() {
 }
 
 void Node::Stop() {
+  if (registry_agent_) registry_agent_->Stop();
   if (control_) control_->Stop();
   tun_->Shutdown();
   udp_->Shutdown();

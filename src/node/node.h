@@ -36,6 +36,7 @@
 #include "node/drop_counters.h"
 #include "node/node_identity.h"
 #include "node/peer_slot.h"
+#include "node/registry_agent.h"
 #include "node/route_installer.h"
 #include "node/router.h"
 #include "node/seqno_store.h"
@@ -60,9 +61,12 @@ struct NodeIo {
   // Where the node keeps state between runs (the Babel seqno); empty in
   // unit tests: nothing is kept unless the config names a file.
   std::string state_dir;
+  // With [identity]: talk to the registry in the background (heartbeats,
+  // CRL and config polls, renewal; registry_agent.h). Off in unit tests.
+  bool registry_agent = false;
 };
 
-class Node final : private ControlSink {
+class Node final : private ControlSink, private RegistryAgentSink {
  public:
   static Result<std::unique_ptr<Node>> Create(const Config& config, NodeIo io);
   ~Node() override;
@@ -95,6 +99,11 @@ class Node final : private ControlSink {
   void TransportReceived(std::shared_ptr<wireguard::Keypair> keypair, const Endpoint& from,
                          size_t bytes) override;
   void LinkLocalPacket(uint32_t peer, Bytes packet) override;
+
+  // RegistryAgentSink (the agent's thread): post to the control thread.
+  void RegistryDocument(identity::SignedDocument doc) override;
+  void CertificateRenewed(Bytes der) override;
+  void StartRegistryAgent();
 
   // Control thread.
   void Apply(wireguard::Outputs out);
@@ -206,6 +215,8 @@ class Node final : private ControlSink {
   std::vector<bool> retired_;                       // per peer: an admitted peer cut off
   std::map<uint32_t, Timestamp> pending_;           // admitted, awaiting a certificate until then
   std::map<crypto::PublicKey, Timestamp> refused_;  // rejected keys not admitted until then
+  bool want_registry_agent_ = false;                // NodeIo::registry_agent
+  std::unique_ptr<RegistryAgent> registry_agent_;
 };
 
 }  // namespace plexus::node

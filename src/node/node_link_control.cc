@@ -227,6 +227,47 @@ bool Node::AcceptRoute(const babel::RouterId& origin, const babel::Destination& 
                       [&](const auto& o) { return AnyContains(o.second.blocks, d.prefix); });
 }
 
+void Node::StartRegistryAgent() {
+  RegistryAgentParams params;
+  params.state_dir = identity_->dir;
+  params.interval = std::chrono::duration_cast<Duration>(
+      std::chrono::duration<double>(identity_config_->registry_interval_s));
+  params.listen_port = udp_->local_port();
+  params.exclude = networks_;
+  for (const Prefix& a : addresses_) params.exclude.push_back(a.Network());
+  params.exclude_interface = tun_->name();
+  Result<std::unique_ptr<RegistryAgent>> agent = RegistryAgent::Create(params, *this);
+  if (!agent) {
+    PLEXUS_LOG_WARNING("identity: no registry agent (no heartbeats, no renewal): {}",
+                       agent.error().message());
+    return;
+  }
+  registry_agent_ = std::move(*agent);
+  registry_agent_->Start();
+}
+
+void Node::RegistryDocument(identity::SignedDocument doc) {
+  loop_.Post([this, doc = std::move(doc)] {
+    const Timestamp now = clock_.Now();
+    identity::DocumentVerdict verdict = link_control_->OfferDocument(doc, now, UnixNow());
+    if (!verdict) PLEXUS_LOG_DEBUG("registry {}: {}", doc.kind, verdict.message);
+    DriveLinkControl(now);
+  });
+}
+
+void Node::CertificateRenewed(Bytes der) {
+  loop_.Post([this, der = std::move(der)] {
+    Result<identity::Certificate> cert = identity::Certificate::FromDer(der);
+    if (!cert) return;
+    PLEXUS_LOG_INFO("identity: certificate renewed: serial {}", cert->SerialHex());
+    identity_->certificate = std::move(*cert);
+    identity_->certificate_der = der;
+    const Timestamp now = clock_.Now();
+    link_control_->SetOwnCertificate(der, now);
+    DriveLinkControl(now);
+  });
+}
+
 nlohmann::json Node::AuthorisationJson(uint32_t peer) const {
   if (!link_control_) return nullptr;
   const mesh::LinkAuthorisation& a = link_control_->authorisation();
@@ -264,6 +305,14 @@ nlohmann::json Node::IdentityJson() const {
   };
   if (Result<int64_t> not_after = identity_->certificate.NotAfterUnix()) {
     j["certificate_not_after"] = *not_after;
+  }
+  if (registry_agent_) {
+    const RegistryAgent::Status r = registry_agent_->status();
+    j["registry"] = {{"reachable", r.reachable},   {"last_contact_unix", r.last_contact_unix},
+                     {"last_error", r.last_error}, {"heartbeats_sent", r.heartbeats_sent},
+                     {"renewals", r.renewals},     {"next_renewal_unix", r.next_renewal_unix}};
+  } else {
+    j["registry"] = nullptr;
   }
   return j;
 }

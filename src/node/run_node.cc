@@ -114,7 +114,7 @@ int RunNode(const Config& config) {
   auto routes = MakeRouteInstaller(tun_name);
   if (!routes) return Fail(routes.error().Wrap("opening netlink for routes"));
   auto node = Node::Create(config, {clock, random, **loop, std::move(*tun), std::move(*udp),
-                                    std::move(*routes), std::string(kStateDir)});
+                                    std::move(*routes), std::string(kStateDir), true});
   if (!node) return Fail(node.error());
   if (Status s = (*node)->Start(); !s) return Fail(s.error());
   PLEXUS_LOG_INFO("plexus node up: {} listening on UDP port {} with {} peer(s)", tun_name, port,
