@@ -289,6 +289,22 @@ TEST_F(NodeIdentityTest, RevocationFloodsInAndCutsTheRevokedPeer) {
   EXPECT_EQ(doc->version, 2u);
 }
 
+// DESIGN.md §2.3: standard WireGuard leaves stay allowed by their key alone.
+TEST_F(NodeIdentityTest, StaticLeafNeedsNoCertificate) {
+  cert_a_ = net_.Enrol(a_, dir_.Sub("a"), "alpha", {P("fd00:0:0:1::/64")});
+  NodeHarness::AddPeer(a_, b_, std::vector<std::string>{"fd00:0:0:2::1/128"});  // a leaf
+  NodeHarness::AddPeer(b_, a_, std::vector<std::string>{"fd00:0:0:1::1/128"});
+  ASSERT_TRUE(h_.Start());
+  EXPECT_EQ(Authorisation(a_, b_.key.Public())["state"], "static_leaf");
+  const Bytes ba = NumberedPacket("fd00:0:0:2::1", "fd00:0:0:1::1", 4);
+  b_.tun->InjectPacket(ba);
+  EXPECT_THAT(DataReceived(h_, a_, 1), ::testing::ElementsAre(ba));
+  const Bytes ab = NumberedPacket("fd00:0:0:1::1", "fd00:0:0:2::1", 5);
+  a_.tun->InjectPacket(ab);
+  EXPECT_THAT(DataReceived(h_, b_, 1), ::testing::ElementsAre(ab));
+  EXPECT_EQ(a_.Drops("unauthorised_link"), 0u);
+}
+
 TEST(NodeIdentityConfig, MissingStateDirectoryIsAClearError) {
   NodeHarness h;
   TestNode& a = h.Add(Options("192.0.2.1:51820", {"fd00:0:0:1::1/64"}));
