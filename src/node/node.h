@@ -157,6 +157,7 @@ class Node final : private ControlSink, private RegistryAgentSink {
   void RebuildOriginFilters();
   int64_t UnixNow() const;
   nlohmann::json IdentityJson() const;
+  nlohmann::json Refused() const;
   nlohmann::json AuthorisationJson(uint32_t peer) const;
 
   const Clock& clock_;
@@ -211,11 +212,15 @@ class Node final : private ControlSink, private RegistryAgentSink {
   };
   std::map<babel::RouterId, Origin> origins_;
   std::vector<Prefix> own_blocks_;
-  std::vector<bool> admitted_;                      // per peer: let in by SetAdmission
-  std::vector<bool> retired_;                       // per peer: an admitted peer cut off
-  std::map<uint32_t, Timestamp> pending_;           // admitted, awaiting a certificate until then
-  std::map<crypto::PublicKey, Timestamp> refused_;  // rejected keys not admitted until then
-  bool want_registry_agent_ = false;                // NodeIo::registry_agent
+  std::vector<bool> admitted_;             // per peer: let in by SetAdmission
+  std::vector<bool> retired_;              // per peer: an admitted peer cut off
+  std::map<uint32_t, Timestamp> pending_;  // admitted, awaiting a certificate until then
+  struct Refusal {
+    Timestamp until;     // not admitted again before
+    std::string reason;  // identity::CertificateRejectionName
+  };
+  std::map<crypto::PublicKey, Refusal> refused_;  // admitted keys whose certificate failed
+  bool want_registry_agent_ = false;              // NodeIo::registry_agent
   std::unique_ptr<RegistryAgent> registry_agent_;
 };
 

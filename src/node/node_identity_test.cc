@@ -249,6 +249,10 @@ TEST_F(NodeIdentityTest, UnknownInitiatorOfAnotherNetworkIsRemoved) {
            b_.StatusJson()["identity"]["counters"]["rejections"].get<uint64_t>() > 0 &&
            b_.StatusJson()["peers"].empty();
   })) << b_.StatusJson().dump();
+  const json refused = b_.StatusJson()["identity"]["refused"];
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0]["public_key"], a_.key.Public().ToBase64());
+  EXPECT_EQ(refused[0]["reason"], "wrong-ca");
 }
 
 // A CRL that revokes b reaches a from c (flood), and a cuts b off at once;

@@ -100,6 +100,7 @@ void Node::HandleLinkControl(uint32_t peer, ByteSpan payload, Timestamp now) {
 
 void Node::TickLinkControl(Timestamp now) {
   link_control_->Tick(now, UnixNow());
+  std::erase_if(refused_, [&](const auto& r) { return r.second.until <= now; });
   for (auto it = pending_.begin(); it != pending_.end();) {
     const uint32_t peer = it->first;
     const Timestamp until = it->second;
@@ -145,7 +146,8 @@ void Node::OnAuthorisation(const mesh::AuthorisationEvent& e, Timestamp now) {
                          identity::CertificateRejectionName(e.rejection), e.message);
       router_->RemoveLink(e.link, now);
       if (admitted_[e.link]) {
-        refused_[e.key] = now + kRefusalHold;
+        refused_[e.key] = {now + kRefusalHold,
+                           std::string(identity::CertificateRejectionName(e.rejection))};
         RetirePeer(e.link, now);
       }
       break;
@@ -170,12 +172,11 @@ void Node::OnDocument(const mesh::FloodEvent& e) {
 
 bool Node::MayAdmit(const crypto::PublicKey& key) const {
   auto refused = refused_.find(key);
-  if (refused != refused_.end() && refused->second > clock_.Now()) return false;
+  if (refused != refused_.end() && refused->second.until > clock_.Now()) return false;
   return pending_.size() < static_cast<size_t>(identity_config_->max_pending_links);
 }
 
 void Node::AdmitPeer(const crypto::PublicKey& key, Timestamp now) {
-  refused_.erase(key);
   const uint32_t peer = AddSlot(key, {}, 0, true);
   pending_[peer] = now + kAdmissionTimeout;
   link_control_->AddLink(peer, key, now);
@@ -285,6 +286,18 @@ nlohmann::json Node::AuthorisationJson(uint32_t peer) const {
   return j;
 }
 
+// Keys that connected to us and were refused, while they are held off: a
+// revoked node shows here once it is cut.
+nlohmann::json Node::Refused() const {
+  nlohmann::json list = nlohmann::json::array();
+  const Timestamp now = clock_.Now();
+  for (const auto& [key, r] : refused_) {
+    if (r.until <= now) continue;
+    list.push_back({{"public_key", key.ToBase64()}, {"reason", r.reason}});
+  }
+  return list;
+}
+
 nlohmann::json Node::IdentityJson() const {
   const mesh::Versions v = link_control_->flood().versions();
   const mesh::AuthorisationCounters& a = link_control_->authorisation().counters();
@@ -297,6 +310,7 @@ nlohmann::json Node::IdentityJson() const {
       {"crl_version", v.crl_version},
       {"config_version", v.network_config_version},
       {"pending_links", pending_.size()},
+      {"refused", Refused()},
       {"counters",
        {{"link_control_payloads", c.payloads_received},
         {"certificates_received", a.certificates_received},

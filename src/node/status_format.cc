@@ -176,6 +176,12 @@ std::string FormatIdentity(const json& id, int64_t now_unix) {
   }
   AppendLine(out, "crl version", fmt::format("{}", Unsigned(id, "crl_version")));
   AppendLine(out, "network config version", fmt::format("{}", Unsigned(id, "config_version")));
+  if (const json& refused = Field(id, "refused"); refused.is_array()) {
+    for (const json& r : refused) {
+      AppendLine(out, "refused",
+                 fmt::format("{} ({})", String(r, "public_key"), String(r, "reason")));
+    }
+  }
   return out;
 }
 

@@ -66,10 +66,11 @@ TEST(StatusFormatTest, ShowsNonzeroCounters) {
 
 TEST(StatusFormatTest, ShowsIdentityAndAuthorisation) {
   json status = SampleStatus();
-  status["identity"] = {{"name", "alpha"},         {"network", "meshnet"},
-                        {"serial", "0a1b"},        {"certificate_not_after", kNow + 86400},
-                        {"crl_version", 3},        {"config_version", 2},
-                        {"dir", "/var/lib/plexus"}};
+  status["identity"] = {
+      {"name", "alpha"},          {"network", "meshnet"},
+      {"serial", "0a1b"},         {"certificate_not_after", kNow + 86400},
+      {"crl_version", 3},         {"config_version", 2},
+      {"dir", "/var/lib/plexus"}, {"refused", {{{"public_key", "KEY="}, {"reason", "revoked"}}}}};
   status["peers"][0]["authorisation"] = {
       {"state", "rejected"}, {"reason", "revoked"}, {"name", "bravo"}};
   status["peers"][0]["admitted"] = true;
@@ -77,6 +78,7 @@ TEST(StatusFormatTest, ShowsIdentityAndAuthorisation) {
   EXPECT_THAT(text, HasSubstr("identity: alpha of network meshnet\n"));
   EXPECT_THAT(text, HasSubstr("  expires: in 1 day\n"));
   EXPECT_THAT(text, HasSubstr("  crl version: 3\n"));
+  EXPECT_THAT(text, HasSubstr("  refused: KEY= (revoked)\n"));
   EXPECT_THAT(text, HasSubstr("  authorisation: rejected: revoked (bravo), connected to us\n"));
 }
 
