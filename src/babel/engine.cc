@@ -144,6 +144,9 @@ void Engine::Impl::Prefetch(std::span<const Destination> destinations) const {
     fib_.Prefetch(destination);
   }
   for (const Destination& destination : destinations) routes_.PrefetchRoutes(destination);
+  for (const Destination& destination : destinations) {
+    if (const Route* route = routes_.Selected(destination)) sources_.Prefetch(route->source());
+  }
 }
 
 template <typename Fn>

@@ -43,17 +43,17 @@ class IpAddress {
   // lexicographic order: the defaulted order, without a call to memcmp
   // (addresses are map keys on the routing hot path).
   std::strong_ordering operator<=>(const IpAddress& other) const {
-    if (const auto by_family = family_ <=> other.family_; by_family != 0) return by_family;
-    if (const auto high = Half(0) <=> other.Half(0); high != 0) return high;
+    if (const auto by_family = family_ <=> other.family_; std::is_neq(by_family)) return by_family;
+    if (const auto high = Half(0) <=> other.Half(0); std::is_neq(high)) return high;
     return Half(1) <=> other.Half(1);
   }
   bool operator==(const IpAddress&) const = default;
 
  private:
   // Bytes [8 * i, 8 * i + 8) as a big-endian number.
-  uint64_t Half(int i) const {
-    uint64_t v;
-    std::memcpy(&v, b_.data() + 8 * i, sizeof(v));
+  uint64_t Half(size_t i) const {
+    uint64_t v = 0;
+    std::memcpy(&v, b_.data() + sizeof(v) * i, sizeof(v));
     if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
     return v;
   }

@@ -80,8 +80,8 @@ TEST(IpAddress, OrderMatchesByteComparison) {
         expected = std::memcmp(a.bytes().data(), b.bytes().data(), a.bytes().size());
       }
       const auto order = a <=> b;
-      EXPECT_EQ(order < 0, expected < 0) << a_text << " " << b_text;
-      EXPECT_EQ(order == 0, expected == 0) << a_text << " " << b_text;
+      EXPECT_EQ(std::is_lt(order), expected < 0) << a_text << " " << b_text;
+      EXPECT_EQ(std::is_eq(order), expected == 0) << a_text << " " << b_text;
       EXPECT_EQ(a == b, expected == 0) << a_text << " " << b_text;
     }
   }

@@ -421,7 +421,7 @@ void Network::RecordFibChange(int node, const babel::Destination& d,
                               new_route != nullptr ? std::to_string(new_route->interface_id)
                                                    : std::string("none"));
          });
-  changes_.push_back(std::move(c));
+  changes_.push_back(c);
 }
 
 void Network::Record(std::initializer_list<uint64_t> words,
