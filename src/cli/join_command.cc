@@ -201,8 +201,12 @@ std::string Ipv4Address(const Prefix& p) {
   return Prefix(IpAddress::V4(b), p.length()).ToString();
 }
 
-std::string NodeToml(const Enrolment& e, const std::string& key_file, const std::string& tun,
+// The node config `plexus join` writes: the TUN with the node's addresses, the
+// overlay's prefixes, [identity] naming the state directory (so the node starts
+// with its certificate and talks to the registry), and the bootstrap peers.
+std::string NodeToml(const Enrolment& e, const std::string& dir, const std::string& tun,
                      const std::string& network) {
+  const std::string key_file = dir + "/wireguard.key";
   std::string addresses = TomlString(fmt::format("{}/{}", e.address, e.prefix.length()));
   if (e.ipv4) addresses += ", " + TomlString(Ipv4Address(*e.ipv4));
   std::string networks;
@@ -213,8 +217,11 @@ std::string NodeToml(const Enrolment& e, const std::string& key_file, const std:
   std::string out = fmt::format(
       "# Written by `plexus join`: node {} of network {}.\n"
       "# Peers below are mesh peers (no allowed_prefixes): routing decides what they carry.\n"
-      "[interface]\nprivate_key_file = {}\ntun = {}\naddresses = [{}]\nnetworks = [{}]\n",
-      e.name, network, TomlString(key_file), TomlString(tun), addresses, networks);
+      "[interface]\nprivate_key_file = {}\ntun = {}\naddresses = [{}]\nnetworks = [{}]\n"
+      "\n# The state directory written by `plexus join`: keys, certificate, CA, CRL,\n"
+      "# network config and the registry's address.\n"
+      "[identity]\ndir = {}\n",
+      e.name, network, TomlString(key_file), TomlString(tun), addresses, networks, TomlString(dir));
   for (const BootstrapPeer& p : e.peers) {
     out += fmt::format("\n[[peer]]\npublic_key = {}\n", TomlString(p.wireguard_key.ToBase64()));
     if (p.endpoint) out += fmt::format("endpoint = {}\n", TomlString(p.endpoint->ToString()));
@@ -306,7 +313,7 @@ int JoinCommand::Run() const {
             {"network", network}};
   if (Status s = WriteState(dir, keys, *e, info); !s) return Fail(s.error());
   std::string config = config_out_.empty() ? dir + "/node.toml" : config_out_;
-  std::string toml = NodeToml(*e, dir + "/wireguard.key", tun_, network);
+  std::string toml = NodeToml(*e, dir, tun_, network);
   if (Status s = WriteFileAtomic(config, toml, 0644); !s) return Fail(s.error());
   std::printf("joined network %s as %s\nprefix:  %s\naddress: %s\n", network.c_str(),
               e->name.c_str(), e->prefix.ToString().c_str(), e->address.c_str());

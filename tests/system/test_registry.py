@@ -150,6 +150,8 @@ def test_four_joins_get_distinct_prefixes(registry):
         config = tomllib.loads((d / "node.toml").read_text())
         assert config["interface"]["addresses"][0] == f"{address}/{prefix.split('/')[1]}"
         assert config["interface"]["private_key_file"] == str(d / "wireguard.key")
+        # the node starts with its identity: certificates, registry agent
+        assert config["identity"] == {"dir": str(d)}
         assert all("allowed_prefixes" not in p for p in config.get("peer", []))
     assert len(prefixes) == 4
     nodes = registry.nodes()
