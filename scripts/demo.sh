@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# plexus in one command: a mesh of four nodes in a ring, in four network namespaces.
+# plexus in one command: a registry and a mesh of four nodes in a ring, each in
+# its own network namespace.
 #
 #        n1 ---- n2        each line: a veth underlay (10.111.L.0/24) carrying one
 #        |        |        WireGuard-protocol link; Babel runs inside every link.
-#        n4 ---- n3        node i: plx0 fd00:1:0:i::1/64 and 10.42.i.1/24
+#        n4 ---- n3        the registry: its own namespace, on a management bridge
+#                          (10.111.100.0/24) that every node reaches
 #
 # Installs the Debian packages (scripts/install-deps.sh), builds the release preset,
-# starts the nodes, waits for routing to converge, pings every node from every
-# node over IPv6 and IPv4 (opposite corners are relayed by a neighbour), shows
-# `plexus routes`, then silently cuts the link that n1's traffic to n3 uses
-# (nftables drop) during a 10 ms ping and reports how long the traffic took to
-# go round the other way. Everything is removed again (also on error or
-# Ctrl-C). Run as root.
+# creates a network (`plexus registry init`: CA, fd00:1::/48, 10.42.0.0/16), serves
+# it, and joins the four nodes with one token (`plexus join URL`: keys, certificate,
+# prefix, config). The nodes link in a ring; each link carries nothing but
+# certificate exchange until the peer's certificate checks out. Then it waits for
+# routing to converge, pings every node from every node over IPv6 and IPv4
+# (opposite corners are relayed by a neighbour), shows `plexus routes`, silently
+# cuts the link that n1's traffic to n3 uses (nftables drop) during a 10 ms ping
+# and reports how long the traffic took to go round the other way, and finally
+# revokes n3 at the registry and reports how soon its neighbours cut it off.
+# Everything is removed again (also on error or Ctrl-C). Run as root.
 #
 #   scripts/demo.sh                 everything
 #   SKIP_DEPS=1 SKIP_BUILD=1 PLEXUS_BIN=/path/to/plexus scripts/demo.sh
@@ -29,8 +35,11 @@ WORK=""
 PIDS=()
 
 ns() { echo "plxd-$$-n$1"; }
-in6() { echo "fd00:1:0:$1::1"; }
-in4() { echo "10.42.$1.1"; }
+REG_NS="plxd-$$-r"
+REG_IP=10.111.100.1
+declare -A ADDR6 ADDR4 PREFIX6 # from `plexus join`
+in6() { echo "${ADDR6[$1]}"; }
+in4() { echo "${ADDR4[$1]}"; }
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 say() { printf '    %s\n' "$*"; }
 die() { printf '\033[31mdemo FAILED: %s\033[0m\n' "$*" >&2; exit 1; }
@@ -46,14 +55,15 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
-    for i in "${NODES[@]}"; do
-        ip netns list | awk '{print $1}' | grep -qx "$(ns "$i")" && ip netns del "$(ns "$i")"
+    for n in "${NODES[@]/#/n}" r; do
+        local name="plxd-$$-$n"
+        ip netns list | awk '{print $1}' | grep -qx "$name" && ip netns del "$name"
     done
     if ((rc != 0)) && [[ -n $WORK ]]; then
         for f in "$WORK"/*.log; do [[ -s $f ]] && { echo "--- $f"; tail -n 30 "$f"; }; done >&2
     fi
     [[ -n $WORK ]] && rm -rf "$WORK"
-    ((rc == 0)) && step "demo finished: every node reached every other over IPv6 and IPv4, and traffic went round a cut link"
+    ((rc == 0)) && step "demo finished: four nodes joined by token, reached each other over IPv6 and IPv4, went round a cut link, and cut off a revoked node"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -72,7 +82,7 @@ node_ready() { # PID SOCKET: fails at once (exit 2) when the node has died
 
 clean_stale() { # namespaces of earlier demo runs whose shell is gone (our prefix only)
     local n pid
-    for n in $(ip netns list | awk '{print $1}' | grep -E '^plxd-[0-9]+-(a|b|n[0-9]+)$' || true); do
+    for n in $(ip netns list | awk '{print $1}' | grep -E '^plxd-[0-9]+-(a|b|r|n[0-9]+)$' || true); do
         pid=${n#plxd-}
         pid=${pid%-*}
         [[ -d /proc/$pid ]] || { say "removing stale namespace $n"; ip netns del "$n"; }
@@ -116,26 +126,53 @@ for l in "${!LINKS[@]}"; do
         die "the underlay of link n$a-n$b does not answer"
     say "link n$a-n$b: underlay 10.111.$L.1 <-> 10.111.$L.2"
 done
+ip netns add "$REG_NS"
+ip -n "$REG_NS" link set lo up
+ip -n "$REG_NS" link add mgmt type bridge
+ip -n "$REG_NS" addr add "$REG_IP/24" dev mgmt
+ip -n "$REG_NS" link set mgmt up
+for i in "${NODES[@]}"; do
+    ip -n "$REG_NS" link add "n$i" type veth peer name mgmt netns "$(ns "$i")"
+    ip -n "$REG_NS" link set "n$i" master mgmt up
+    ip -n "$(ns "$i")" addr add "10.111.100.$((10 + i))/24" dev mgmt
+    ip -n "$(ns "$i")" link set mgmt up
+done
+say "registry namespace $REG_NS at $REG_IP, on a bridge to every node"
+
+# ------------------------------------------------------------------ registry
+step "creating the network and serving its registry"
+"$PLEXUS" registry init --name demo --dir "$WORK/reg" --prefix fd00:1::/48 \
+    --ipv4 10.42.0.0/16 --ipv4-node-prefix-length 24 >"$WORK/init.log" 2>&1 ||
+    die "plexus registry init failed: $(cat "$WORK/init.log")"
+sed 's/^/    /' "$WORK/init.log"
+ip netns exec "$REG_NS" "$PLEXUS" registry serve --dir "$WORK/reg" --listen "$REG_IP" --port 8443 \
+    --host "$REG_IP" >"$WORK/registry.log" 2>&1 </dev/null &
+PIDS+=($!)
+wait_for 15 test -s "$WORK/reg/serve.json" || die "the registry did not start"
+URL=$("$PLEXUS" registry token create --dir "$WORK/reg" --uses 4 --expires 1h --json | jq -r .url)
+say "registry up (pid ${PIDS[-1]}); a token for four nodes: $URL"
 
 # ------------------------------------------------------------------ nodes
-step "generating keys and configs"
-umask 077
+step "joining the four nodes with that token"
 for i in "${NODES[@]}"; do
-    "$PLEXUS" genkey >"$WORK/n$i.key" || die "plexus genkey failed"
-    "$PLEXUS" pubkey <"$WORK/n$i.key" >"$WORK/n$i.pub" || die "plexus pubkey failed"
-    cat >"$WORK/n$i.toml" <<EOF
-[interface]
-private_key_file = "$WORK/n$i.key"
-listen_port = $PORT
-tun = "plx0"
-addresses = ["$(in6 "$i")/64", "$(in4 "$i")/24"]
-networks = ["fd00:1::/48", "10.42.0.0/16"]
-control_socket = "$WORK/n$i.sock"
-
-[babel]
-hello_interval = 1.0
-seqno_file = "$WORK/n$i.seqno"
-EOF
+    out=$(ip netns exec "$(ns "$i")" "$PLEXUS" join "$URL" --dir "$WORK/n$i" --name "n$i" \
+        --tun plx0 2>&1) || die "plexus join for n$i failed: $out"
+    PREFIX6[$i]=$(awk '$1 == "prefix:" {print $2}' <<<"$out")
+    ADDR6[$i]=$(awk '$1 == "address:" {print $2}' <<<"$out")
+    a4=$(awk '$1 == "ipv4:" {print $2}' <<<"$out")
+    ADDR4[$i]=${a4%.*}.1
+    [[ -n ${PREFIX6[$i]} && -n ${ADDR6[$i]} && -n $a4 ]] || die "plexus join printed no prefix: $out"
+    say "n$i: prefix ${PREFIX6[$i]} (address ${ADDR6[$i]}), IPv4 $a4"
+done
+# The ring: the join's config with this demo's control socket and ring peers
+# (join lists the peers the registry knows, none yet: no node has run).
+for i in "${NODES[@]}"; do
+    sed -e "/^\[interface\]/a listen_port = $PORT\ncontrol_socket = \"$WORK/n$i.sock\"" \
+        -e '/^\[\[peer\]\]/,$d' "$WORK/n$i/node.toml" >"$WORK/n$i.toml"
+    grep -q '^\[identity\]' "$WORK/n$i.toml" || printf '\n[identity]\ndir = "%s"\n' "$WORK/n$i" >>"$WORK/n$i.toml"
+    printf 'registry_interval = 5\n\n[babel]\nhello_interval = 1.0\nseqno_file = "%s"\n' \
+        "$WORK/n$i.seqno" >>"$WORK/n$i.toml"
+    "$PLEXUS" pubkey <"$WORK/n$i/wireguard.key" >"$WORK/n$i.pub"
 done
 peer() { # FILE KEYFILE ENDPOINT: a [[peer]] without allowed_prefixes is a mesh link
     printf '\n[[peer]]\npublic_key = "%s"\nendpoint = "%s:%s"\n' "$(cat "$2")" "$3" "$PORT" >>"$1"
@@ -167,7 +204,7 @@ done
 # ------------------------------------------------------------------ routing
 route_peer() { # NODE DEST_NODE: the public key of the peer NODE routes DEST_NODE's prefix through
     "$PLEXUS" routes --json --socket "$WORK/n$1.sock" 2>/dev/null |
-        jq -r --arg p "fd00:1:0:$2::/64" '.routes[] | select(.prefix == $p and .selected) | .peer'
+        jq -r --arg p "${PREFIX6[$2]}" '.routes[] | select(.prefix == $p and .selected) | .peer'
 }
 has_route() { [[ -n $(route_peer "$1" "$2") ]]; }
 
@@ -179,6 +216,17 @@ for i in "${NODES[@]}"; do
     done
 done
 say "every node has a route to every other after ${SECONDS} s"
+# ETX measures loss over the last 16 Hellos: a new link starts expensive and
+# costs what it should after ~16 s. Failover is shown on settled links.
+settled() {
+    local i
+    for i in "${NODES[@]}"; do
+        "$PLEXUS" routes --json --socket "$WORK/n$i.sock" 2>/dev/null |
+            jq -e '(.neighbours | length) == 2 and all(.neighbours[]; .cost <= 300)' >/dev/null || return 1
+    done
+}
+wait_for 30 settled && say "link costs settled (ETX over 16 Hellos) after ${SECONDS} s" ||
+    say "link costs still settling after ${SECONDS} s"
 
 step "pinging every node from every node, IPv6 and IPv4"
 for i in "${NODES[@]}"; do
@@ -221,6 +269,22 @@ got=$(grep -o '[0-9]* received' "$WORK/failover.txt" | cut -d' ' -f1)
 [[ $(route_peer 1 3) == "$(cat "$WORK/n$other.pub")" ]] || die "n1 did not move its route to n3 to n$other"
 say "$((sent - got)) of $sent pings lost: traffic went round through n$other after about $(((sent - got) * 10)) ms"
 ip netns exec "$(ns 1)" nft delete table inet plexus_demo
+
+# ------------------------------------------------------------------ revocation
+authorisation() { # NODE PEER_NODE: the state of NODE's link to PEER_NODE ("authorised", ...)
+    "$PLEXUS" status --json --socket "$WORK/n$1.sock" 2>/dev/null |
+        jq -r --arg k "$(cat "$WORK/n$2.pub")" \
+            '.peers[] | select(.public_key == $k) | .authorisation | "\(.state) \(.reason // "")"'
+}
+cut_off() { [[ $(authorisation 2 3) == "rejected revoked" && $(authorisation 4 3) == "rejected revoked" ]]; }
+step "revoking n3 at the registry"
+[[ $(authorisation 2 3) == "authorised "* ]] || die "n2's link to n3 is not authorised: $(authorisation 2 3)"
+"$PLEXUS" registry revoke n3 --dir "$WORK/reg" | sed 's/^/    /'
+SECONDS=0
+wait_for 30 cut_off || die "n2 and n4 did not cut n3 off within 30 s: $(authorisation 2 3) / $(authorisation 4 3)"
+say "n2 and n4 refused n3's certificate after ${SECONDS} s (registry poll every 5 s, then flooded node to node)"
+wait_for 10 bash -c "! ip netns exec $(ns 1) ping -c1 -W1 $(in6 3)" || die "n1 still reaches n3"
+say "n1 -> n3: no route any more; n3's routes are gone from the mesh"
 
 if [[ ${HOLD:-0} != 0 ]]; then
     step "holding ${HOLD}s: try ip netns exec $(ns 1) ping $(in6 3)"

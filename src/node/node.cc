@@ -366,6 +366,7 @@ void Node::ArmTimer() {
   Timestamp deadline = std::min(device_->NextDeadline(), router_->NextDeadline());
   if (link_control_) deadline = std::min(deadline, link_control_->NextDeadline());
   for (const auto& [peer, until] : pending_) deadline = std::min(deadline, until);
+  for (const auto& [peer, start] : link_starts_) deadline = std::min(deadline, start);
   if (deadline == timer_deadline_ && timer_ != io::kNoTimer) return;
   if (timer_ != io::kNoTimer) loop_.Cancel(timer_);
   timer_ = io::kNoTimer;

@@ -144,6 +144,9 @@ class Node final : private ControlSink, private RegistryAgentSink {
   bool Authorised(uint32_t peer) const;
   void HandleLinkControl(uint32_t peer, ByteSpan payload, Timestamp now);
   void TickLinkControl(Timestamp now);
+  // Starts link control on a configured link whose start time has come (or
+  // whose peer spoke first).
+  void StartLinks(Timestamp now, std::optional<uint32_t> early = std::nullopt);
   // Sends what link control queued and follows its events.
   void DriveLinkControl(Timestamp now);
   void OnAuthorisation(const mesh::AuthorisationEvent& event, Timestamp now);
@@ -212,9 +215,10 @@ class Node final : private ControlSink, private RegistryAgentSink {
   };
   std::map<babel::RouterId, Origin> origins_;
   std::vector<Prefix> own_blocks_;
-  std::vector<bool> admitted_;             // per peer: let in by SetAdmission
-  std::vector<bool> retired_;              // per peer: an admitted peer cut off
-  std::map<uint32_t, Timestamp> pending_;  // admitted, awaiting a certificate until then
+  std::vector<bool> admitted_;                 // per peer: let in by SetAdmission
+  std::vector<bool> retired_;                  // per peer: an admitted peer cut off
+  std::map<uint32_t, Timestamp> pending_;      // admitted, awaiting a certificate until then
+  std::map<uint32_t, Timestamp> link_starts_;  // configured mesh links: link control starts then
   struct Refusal {
     Timestamp until;     // not admitted again before
     std::string reason;  // identity::CertificateRejectionName

@@ -26,6 +26,8 @@ namespace {
 constexpr Duration kAdmissionTimeout = std::chrono::seconds(30);
 // A key whose certificate was refused is not admitted again for this long.
 constexpr Duration kRefusalHold = std::chrono::seconds(60);
+// Configured mesh links start link control within this long of the start.
+constexpr Duration kLinkStartJitter = std::chrono::milliseconds(300);
 
 babel::RouterId RouterIdOf(const crypto::PublicKey& key) {
   return babel::RouterId::FromBytes(LinkLocalAddress(key).bytes().subspan(8, 8));
@@ -68,8 +70,18 @@ Status Node::StartLinkControl(const Config& config, Timestamp now) {
                          verdict.message);
     }
   }
-  for (uint32_t i = 0; i < slots_.size(); ++i)
-    link_control_->AddLink(i, slots_[i]->public_key, now);
+  // A configured mesh link starts after a random delay (as Babel's did
+  // without an identity, router.h): two nodes started together would
+  // otherwise open crossed handshakes and both wait out a REKEY_TIMEOUT.
+  const auto jitter_us = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(kLinkStartJitter).count());
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    if (IsMesh(i)) {
+      link_starts_[i] = now + std::chrono::microseconds(random_.Uniform(jitter_us));
+    } else {
+      link_control_->AddLink(i, slots_[i]->public_key, now);  // a static leaf
+    }
+  }
   if (identity_config_->accept_unknown) {
     device_->SetAdmission([this](const crypto::PublicKey& key) { return MayAdmit(key); });
   }
@@ -89,7 +101,19 @@ int64_t Node::UnixNow() const {
   return clock_.WallNow().seconds;
 }
 
+void Node::StartLinks(Timestamp now, std::optional<uint32_t> early) {
+  for (auto it = link_starts_.begin(); it != link_starts_.end();) {
+    if (it->second > now && it->first != early) {
+      ++it;
+      continue;
+    }
+    link_control_->AddLink(it->first, slots_[it->first]->public_key, now);
+    it = link_starts_.erase(it);
+  }
+}
+
 void Node::HandleLinkControl(uint32_t peer, ByteSpan payload, Timestamp now) {
+  StartLinks(now, peer);
   if (std::optional<mesh::LinkControlDrop> drop =
           link_control_->Receive(peer, payload, now, UnixNow())) {
     PLEXUS_LOG_DEBUG("link control from peer {}: dropped: {}", peer,
@@ -99,6 +123,7 @@ void Node::HandleLinkControl(uint32_t peer, ByteSpan payload, Timestamp now) {
 }
 
 void Node::TickLinkControl(Timestamp now) {
+  StartLinks(now);
   link_control_->Tick(now, UnixNow());
   std::erase_if(refused_, [&](const auto& r) { return r.second.until <= now; });
   for (auto it = pending_.begin(); it != pending_.end();) {
