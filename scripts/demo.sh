@@ -225,8 +225,11 @@ settled() {
             jq -e '(.neighbours | length) == 2 and all(.neighbours[]; .cost <= 300)' >/dev/null || return 1
     done
 }
-wait_for 30 settled && say "link costs settled (ETX over 16 Hellos) after ${SECONDS} s" ||
+if wait_for 30 settled; then
+    say "link costs settled (ETX over 16 Hellos) after ${SECONDS} s"
+else
     say "link costs still settling after ${SECONDS} s"
+fi
 
 step "pinging every node from every node, IPv6 and IPv4"
 for i in "${NODES[@]}"; do
