@@ -2,8 +2,11 @@
 // that need no order: a lookup then costs one hash and one comparison instead
 // of a walk down a tree comparing 16-byte addresses.
 //
-// Not for anything an attacker could aim at with chosen keys beyond what a
-// neighbour may announce anyway; the tables' sizes are bounded by the routes.
+// The hash is fixed (no per-process seed): a peer announcing many prefixes
+// chosen to collide could lengthen the probes of FlatHashMap. Accepted
+// because Babel neighbours are authenticated mesh members whose Updates pass
+// EngineParams::import_filter, and such a peer can already grow the tables
+// by announcing prefixes at all.
 //
 // Threading: pure functions; any thread.
 #pragma once
