@@ -490,13 +490,12 @@ void Node::SyncKernelRoutes(const std::vector<babel::InstalledRoute>& fib) {
   }
   std::set<babel::Destination> installed;
   for (const babel::Destination& d : wanted) {
-    if (installed_.contains(d)) {
-      installed.insert(d);
-    } else if (Status s = kernel_routes_->Add(d); s) {
-      installed.insert(d);
-    } else {
+    Status s = installed_.contains(d) ? Ok() : kernel_routes_->Add(d);
+    if (!s) {
       PLEXUS_LOG_WARNING("adding the route to {}: {}", d.prefix.ToString(), s.error().message());
+      continue;
     }
+    installed.insert(d);
   }
   installed_ = std::move(installed);
 }
