@@ -431,6 +431,10 @@ void Node::DriveRouter(Timestamp now) {
   wireguard::Outputs out;
   for (const LinkPacket& p : routed.packets) SendOnLink(p.link, p.packet, now, out.datagrams);
   for (uint32_t link : routed.probes) SendProbe(link, now, out.datagrams);
+  for (uint32_t link : routed.went_down) {
+    wireguard::Outputs sent = device_->Rehandshake(slots_[link]->public_key, now);
+    for (wireguard::Datagram& d : sent.datagrams) out.datagrams.push_back(std::move(d));
+  }
   FollowRoutes();
   Apply(std::move(out));
 }

@@ -127,6 +127,7 @@ void Router::Tick(Timestamp now) {
     ++counters_.links_went_down;
     PLEXUS_LOG_INFO("babel: link {} went silent: down", link);
     engine_.InterfaceDown(link, now);
+    went_down_.push_back(link);
   }
   probes_.insert(probes_.end(), events.probe.begin(), events.probe.end());
   engine_.Tick(now);
@@ -141,6 +142,7 @@ Timestamp Router::NextDeadline() const {
 RouterOutput Router::TakeOutput() {
   RouterOutput out;
   out.probes.swap(probes_);
+  out.went_down.swap(went_down_);
   for (babel::OutgoingPacket& p : engine_.TakeOutgoing()) {
     const IpAddress destination = p.destination.value_or(MulticastGroup());
     out.packets.push_back(

@@ -53,6 +53,10 @@ struct LinkPacket {
 struct RouterOutput {
   std::vector<LinkPacket> packets;
   std::vector<uint32_t> probes;  // links that need a keepalive
+  // Links that just went silent: the session may be gone at the far end (it
+  // restarted), so the node starts a new handshake rather than wait for
+  // WireGuard's timers (up to 15 s).
+  std::vector<uint32_t> went_down;
 };
 
 struct RouterCounters {
@@ -102,6 +106,7 @@ class Router {
   LinkLiveness liveness_;
   RouterCounters counters_;
   std::vector<uint32_t> probes_;
+  std::vector<uint32_t> went_down_;
 };
 
 }  // namespace plexus::node

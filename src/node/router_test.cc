@@ -56,6 +56,8 @@ class RouterPairTest : public ::testing::Test {
   void Deliver(Router& from, Router& to) {
     RouterOutput out = from.TakeOutput();
     probes_ += out.probes.size();
+    if (&from == &a_)
+      went_down_a_.insert(went_down_a_.end(), out.went_down.begin(), out.went_down.end());
     if (!connected_) return;
     if (!out.packets.empty() || !out.probes.empty()) {
       to.TransportReceived(0, now_, out.packets.empty());  // probes alone: keepalives
@@ -80,6 +82,7 @@ class RouterPairTest : public ::testing::Test {
   Router b_;
   bool connected_ = true;
   size_t probes_ = 0;
+  std::vector<uint32_t> went_down_a_;
 };
 
 TEST_F(RouterPairTest, LearnEachOthersPrefixes) {
@@ -103,6 +106,7 @@ TEST_F(RouterPairTest, SilentLinkIsDeclaredDownWithinTheTimeout) {
   EXPECT_EQ(a_.liveness().state(0), LinkState::kDown);
   EXPECT_FALSE(Routes(a_, "fd00:b::/64"));
   EXPECT_EQ(a_.counters().links_went_down, 1u);
+  EXPECT_EQ(went_down_a_, std::vector<uint32_t>{0});  // the node re-handshakes on it
   connected_ = true;
   Run(std::chrono::seconds(2));
   EXPECT_EQ(a_.liveness().state(0), LinkState::kUp);

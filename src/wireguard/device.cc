@@ -200,6 +200,12 @@ Outputs Device::Send(const crypto::PublicKey& peer, ByteSpan packet, Timestamp n
   return out;
 }
 
+Outputs Device::Rehandshake(const crypto::PublicKey& peer, Timestamp now) {
+  Outputs out;
+  if (Peer* p = MutablePeer(peer)) p->Rehandshake(now, out);
+  return out;
+}
+
 Outputs Device::PacketQueued(const crypto::PublicKey& peer, Timestamp now) {
   Outputs out;
   if (Peer* p = MutablePeer(peer)) p->OnPacketQueued(now, out);

@@ -89,6 +89,9 @@ class Device {
   // done inline). Without a sending keypair: out.drop = kNoKeypair and a
   // handshake is started; the caller stages the packet.
   Outputs Send(const crypto::PublicKey& peer, ByteSpan packet, Timestamp now);
+  // Starts a new handshake with `peer` now (at most one per REKEY_TIMEOUT,
+  // as always): the node saw the link go silent.
+  Outputs Rehandshake(const crypto::PublicKey& peer, Timestamp now);
 
   // Data-plane events.
   Outputs PacketQueued(const crypto::PublicKey& peer, Timestamp now);

@@ -360,6 +360,29 @@ TEST(DeviceTest, InitiationFromUnknownPeerDropped) {
             DropReason::kUnknownPeer);
 }
 
+// The responder may not send before the initiator has (whitepaper §5.4.7);
+// what it queues meanwhile waits for that first message instead of starting
+// a crossed handshake.
+TEST(DeviceTest, ResponderWaitsForConfirmationInsteadOfCrossingHandshakes) {
+  DevicePair p;
+  Outputs init = p.a().PacketQueued(p.pb(), p.now());
+  ASSERT_EQ(init.datagrams.size(), 1u);
+  Outputs response = p.b().Receive(p.now(), init.datagrams[0].bytes, p.ep_a(), false);
+  ASSERT_EQ(response.datagrams.size(), 1u);
+  const Bytes packet(40, std::byte{0x60});
+  Outputs queued = p.b().Send(p.pa(), packet, p.now());
+  EXPECT_EQ(queued.drop, DropReason::kNoKeypair);
+  EXPECT_TRUE(queued.datagrams.empty()) << "b started a handshake of its own";
+  Outputs done = p.a().Receive(p.now(), response.datagrams[0].bytes, p.ep_b(), false);
+  ASSERT_FALSE(done.drop);
+  Outputs first = p.a().Send(p.pb(), packet, p.now());
+  ASSERT_EQ(first.datagrams.size(), 1u);
+  Outputs confirmed = p.b().Receive(p.now(), first.datagrams[0].bytes, p.ep_a(), false);
+  EXPECT_FALSE(confirmed.drop);
+  EXPECT_EQ(confirmed.flush_staged, std::vector<crypto::PublicKey>{p.pa()});
+  EXPECT_TRUE(p.b().SendingKeypair(p.pa(), p.now()));
+}
+
 TEST(DeviceTest, AdmissionLetsAnUnknownInitiatorIn) {
   DevicePair p;
   ASSERT_TRUE(p.b().RemovePeer(p.pa()));

@@ -209,8 +209,18 @@ void Peer::OnTransportReceived(const Keypair& keypair, const Endpoint& from, siz
   if (plaintext_bytes > 0) timers_.DataReceived(now);
 }
 
+// As responder with a fresh unconfirmed keypair (whitepaper §5.4.7: we may not
+// send until the initiator has), the initiator's first message is on its
+// way: wait for it rather than start a crossed handshake. Queued packets go
+// out when it confirms the keypair.
 void Peer::OnPacketQueued(Timestamp now, Outputs& out) {
-  if (!SendingKeypair(now)) SendInitiation(now, false, out);
+  if (SendingKeypair(now)) return;
+  if (next_ && now - next_->created() < kRekeyTimeout) return;
+  SendInitiation(now, false, out);
+}
+
+void Peer::Rehandshake(Timestamp now, Outputs& out) {
+  SendInitiation(now, false, out);
 }
 
 void Peer::ZeroKeyMaterial(Outputs& out) {

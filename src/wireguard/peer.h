@@ -90,8 +90,11 @@ class Peer {
                        Timestamp now, Outputs& out);
   void OnTransportReceived(const Keypair& keypair, const Endpoint& from, size_t plaintext_bytes,
                            size_t message_bytes, Timestamp now, Outputs& out);
-  // Data is waiting: start a handshake unless a keypair can send.
+  // Data is waiting: start a handshake unless a keypair can send or, as
+  // responder, a fresh keypair awaits the initiator's first message.
   void OnPacketQueued(Timestamp now, Outputs& out);
+  // A new handshake now (rate-limited like every initiation).
+  void Rehandshake(Timestamp now, Outputs& out);
   // Runs due timers and drops keypairs older than REJECT_AFTER_TIME.
   void Tick(Timestamp now, Outputs& out);
   Timestamp NextDeadline() const;
