@@ -253,6 +253,9 @@ TEST_F(NodeIdentityTest, UnknownInitiatorOfAnotherNetworkIsRemoved) {
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_EQ(refused[0]["public_key"], a_.key.Public().ToBase64());
   EXPECT_EQ(refused[0]["reason"], "wrong-ca");
+  // b's certificate reached a before b let go: a knows why.
+  EXPECT_EQ(Authorisation(a_, b_.key.Public())["state"], "rejected");
+  EXPECT_EQ(Authorisation(a_, b_.key.Public())["reason"], "wrong-ca");
 }
 
 // A CRL that revokes b reaches a from c (flood), and a cuts b off at once;

@@ -26,6 +26,8 @@ namespace {
 constexpr Duration kAdmissionTimeout = std::chrono::seconds(30);
 // A key whose certificate was refused is not admitted again for this long.
 constexpr Duration kRefusalHold = std::chrono::seconds(60);
+// An admitted peer whose certificate was refused is removed after this long.
+constexpr Duration kRefusedGrace = std::chrono::seconds(2);
 // Configured mesh links start link control within this long of the start.
 constexpr Duration kLinkStartJitter = std::chrono::milliseconds(300);
 
@@ -131,9 +133,11 @@ void Node::TickLinkControl(Timestamp now) {
     const Timestamp until = it->second;
     ++it;
     if (until > now) continue;
-    PLEXUS_LOG_INFO("peer {} showed no valid certificate within {} s: removed",
-                    slots_[peer]->public_key.ToBase64(),
-                    std::chrono::duration_cast<std::chrono::seconds>(kAdmissionTimeout).count());
+    if (!refused_.contains(slots_[peer]->public_key)) {
+      PLEXUS_LOG_INFO("peer {} showed no valid certificate within {} s: removed",
+                      slots_[peer]->public_key.ToBase64(),
+                      std::chrono::duration_cast<std::chrono::seconds>(kAdmissionTimeout).count());
+    }
     RetirePeer(peer, now);
   }
   DriveLinkControl(now);
@@ -173,7 +177,10 @@ void Node::OnAuthorisation(const mesh::AuthorisationEvent& e, Timestamp now) {
       if (admitted_[e.link]) {
         refused_[e.key] = {now + kRefusalHold,
                            std::string(identity::CertificateRejectionName(e.rejection))};
-        RetirePeer(e.link, now);
+        // Removed shortly, not at once: our own certificate (staged until
+        // the session is confirmed) still reaches the peer, so it can tell
+        // why it is refused.
+        pending_[e.link] = now + kRefusedGrace;
       }
       break;
     case mesh::LinkState::kAwaitingCertificate:
