@@ -82,9 +82,7 @@ def lab(plexus_bin, request):
     """A fresh namespace pair (function scope); removed after the test."""
     lab = netns.Lab(plexus_bin)
     yield lab
-    failed = any(getattr(request.node, f"rep_{w}", None) and
-                 getattr(request.node, f"rep_{w}").failed for w in ("setup", "call"))
-    lab.close(keep_files=failed)
+    lab.close(keep_files=netns.failed_in(request))
 
 
 @pytest.fixture(scope="module")

@@ -652,3 +652,21 @@ class Lab:
         self.underlay.close()
         if not keep_files and not os.environ.get("PLXT_KEEP"):
             cleanup_dir(self.workdir)
+
+
+def diagnostics_of(nodes) -> str:
+    """Every node's diagnostics() (status, routes, log tail), best effort."""
+    parts = []
+    for n in nodes:
+        try:
+            parts.append(n.diagnostics())
+        except Exception as e:  # noqa: BLE001 - best effort
+            parts.append(f"--- {n.name}: diagnostics failed: {e!r}")
+    return "\n".join(parts)
+
+
+def failed_in(request) -> bool:
+    """Whether the test of this fixture request failed in setup or call
+    (needs the rep_setup / rep_call hook of conftest.py)."""
+    return any(getattr(request.node, f"rep_{w}", None) and
+               getattr(request.node, f"rep_{w}").failed for w in ("setup", "call"))

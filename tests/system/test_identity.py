@@ -289,13 +289,7 @@ class IdentityLab:
         return n
 
     def diagnostics(self) -> str:
-        parts = []
-        for n in self.nodes:
-            try:
-                parts.append(n.diagnostics())
-            except Exception as e:  # noqa: BLE001 - best effort
-                parts.append(f"--- {n.name}: diagnostics failed: {e!r}")
-        return "\n".join(parts)
+        return netns.diagnostics_of(self.nodes)
 
     def close(self, keep_files: bool = False) -> None:
         for n in reversed(self.nodes):
@@ -320,9 +314,7 @@ class IdentityLab:
 def lab(require_plexus, request):
     lab = IdentityLab(require_plexus)
     yield lab
-    failed = any(getattr(request.node, f"rep_{w}", None) and
-                 getattr(request.node, f"rep_{w}").failed for w in ("setup", "call"))
-    lab.close(keep_files=failed)
+    lab.close(keep_files=netns.failed_in(request))
 
 
 def fail_with(lab: IdentityLab, message: str):

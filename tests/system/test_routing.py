@@ -79,9 +79,7 @@ def kind(request, plexus_bin):
 def topo(plexus_bin, request):
     t = Topology(plexus_bin)
     yield t
-    failed = any(getattr(request.node, f"rep_{w}", None) and
-                 getattr(request.node, f"rep_{w}").failed for w in ("setup", "call"))
-    t.close(keep_files=failed)
+    t.close(keep_files=netns.failed_in(request))
 
 
 def fail_with(topo: Topology, message: str):

@@ -580,13 +580,7 @@ class Topology:
             raise AssertionError(f"nodes not running: {dead}")
 
     def diagnostics(self) -> str:
-        parts = []
-        for n in self.nodes:
-            try:
-                parts.append(n.diagnostics())
-            except Exception as e:  # noqa: BLE001 - best effort
-                parts.append(f"--- {n.name}: diagnostics failed: {e!r}")
-        return "\n".join(parts)
+        return netns.diagnostics_of(self.nodes)
 
     def close(self, keep_files: bool = False) -> None:
         for lk in self.links:
