@@ -61,15 +61,16 @@ Result<NodeIdentity> LoadNodeIdentity(const std::string& dir,
   Result<std::optional<identity::SignedDocument>> config =
       ReadDocument(dir + "/" + std::string(kNetworkConfigFile));
   if (!config) return config.error();
-  NodeIdentity id{.dir = dir,
-                  .ca = std::move(*ca),
-                  .certificate = std::move(*own),
-                  .certificate_der = std::move(*der),
-                  .crl = std::move(*crl),
-                  .network_config = std::move(*config)};
-  id.name = id.certificate.SubjectCommonName();
-  id.network = id.certificate.SubjectOrganization();
-  return id;
+  std::string name = own->SubjectCommonName();
+  std::string network = own->SubjectOrganization();
+  return NodeIdentity{.dir = dir,
+                      .ca = std::move(*ca),
+                      .certificate = std::move(*own),
+                      .certificate_der = std::move(*der),
+                      .crl = std::move(*crl),
+                      .network_config = std::move(*config),
+                      .name = std::move(name),
+                      .network = std::move(network)};
 }
 
 Status SaveDocument(const std::string& dir, const identity::SignedDocument& doc) {
