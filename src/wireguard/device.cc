@@ -114,7 +114,9 @@ void Device::ReceiveInitiation(Timestamp now, ByteSpan datagram, const Endpoint&
   auto find = [&](const crypto::PublicKey& key) -> Handshake* {
     peer = MutablePeer(key);
     if (peer == nullptr && admit_ && key != identity_.public_key && admit_(key)) {
-      peers_.emplace(key, std::make_unique<Peer>(ctx_, PeerConfig{.public_key = key}, now));
+      PeerConfig config;
+      config.public_key = key;  // no endpoint but the initiation's, no keepalive
+      peers_.emplace(key, std::make_unique<Peer>(ctx_, std::move(config), now));
       peer = MutablePeer(key);
       admitted = key;
     }
