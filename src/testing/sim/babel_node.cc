@@ -1,5 +1,8 @@
 #include "testing/sim/babel_node.h"
 
+#include <map>
+#include <memory>
+
 namespace plexus::sim {
 
 Status BabelNode::AddInterface(uint32_t id, const IpAddress& link_local, Timestamp now) {
@@ -31,7 +34,9 @@ Timestamp BabelNode::NextDeadline() const {
 }
 
 std::vector<babel::OutgoingPacket> BabelNode::TakeOutgoing() {
-  return engine_.TakeOutgoing();
+  std::vector<babel::OutgoingPacket> out = engine_.TakeOutgoing();
+  if (saved_ != nullptr && !out.empty()) *saved_ = engine_.seqno();
+  return out;
 }
 
 std::vector<babel::InstalledRoute> BabelNode::Fib() const {
@@ -52,10 +57,16 @@ std::optional<babel::InstalledRoute> BabelNode::FibEntry(
 }
 
 ProtocolFactory BabelFactory(babel::EngineParams params) {
-  return [params](int node, Random& random, Timestamp now) {
+  auto saved = std::make_shared<std::map<int, babel::Seqno>>();
+  return [params, saved](int node, Random& random, Timestamp now) {
     babel::EngineParams p = params;
     p.router_id = babel::RouterId::FromUint64(static_cast<uint64_t>(node) + 1);
-    return std::make_unique<BabelNode>(p, random, now);
+    auto it = saved->find(node);
+    if (it != saved->end()) p.initial_seqno = it->second.Next();
+    babel::Seqno& slot = (*saved)[node];
+    auto protocol = std::make_unique<BabelNode>(p, random, now, &slot);
+    slot = protocol->engine().seqno();
+    return protocol;
   };
 }
 

@@ -11,8 +11,11 @@ namespace plexus::sim {
 
 class BabelNode final : public NodeProtocol {
  public:
-  BabelNode(const babel::EngineParams& params, Random& random, Timestamp now)
-      : engine_(params, random, now) {}
+  // `saved` (may be null) models the node's seqno file (node/seqno_store.h):
+  // it holds the seqno of everything the node has sent, across restarts.
+  BabelNode(const babel::EngineParams& params, Random& random, Timestamp now,
+            babel::Seqno* saved = nullptr)
+      : engine_(params, random, now), saved_(saved) {}
 
   Status AddInterface(uint32_t id, const IpAddress& link_local, Timestamp now) override;
   void AddPrefix(const babel::Destination& destination, Timestamp now) override;
@@ -32,9 +35,12 @@ class BabelNode final : public NodeProtocol {
 
  private:
   babel::Engine engine_;
+  babel::Seqno* saved_;
 };
 
-// Nodes running babel::Engine with `params` (router_id replaced per node).
+// Nodes running babel::Engine with `params` (router_id replaced per node). A
+// restarted node starts one past the seqno it last sent, as the node does
+// with its seqno file; a node's first start draws a random one.
 ProtocolFactory BabelFactory(babel::EngineParams params);
 
 }  // namespace plexus::sim

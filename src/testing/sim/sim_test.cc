@@ -249,17 +249,15 @@ INSTANTIATE_TEST_SUITE_P(Seeds, PartitionTest, ::testing::Range<uint64_t>(1, 11)
 
 // ---------------------------------------------------------------- known engine limits
 
-// DISABLED: fails for some seeds (engine limitation, reported). A restarted
-// node keeps its router-id and draws a random seqno; when that is older than
-// the seqno its neighbours' feasibility distances hold, its Updates are
-// unfeasible everywhere. The neighbours' Seqno Requests make it bump its seqno
-// by one only (RFC 8966 §3.8.1.2), so its prefix stays unreachable until the
-// neighbours' source entries are collected (kSourceGcTime, 3 min). The node
-// avoids this by keeping its seqno across restarts (node/seqno_store.h); the
-// simulator's restarts do not model that yet, so this stays disabled.
+// A restarted node keeps its router-id. Starting from a random seqno it would,
+// for some seeds, announce routes older than its neighbours' feasibility
+// distances, unfeasible everywhere until their source entries are collected
+// (kSourceGcTime, 3 min): Seqno Requests make it bump its seqno by one only
+// (RFC 8966 §3.8.1.2). The node keeps its seqno across restarts
+// (node/seqno_store.h), and so do the simulator's nodes (BabelFactory).
 class RestartTest : public ::testing::TestWithParam<uint64_t> {};
 
-TEST_P(RestartTest, DISABLED_RestartedNodeIsReachableWithin30Seconds) {
+TEST_P(RestartTest, RestartedNodeIsReachableWithin30Seconds) {
   BabelSim sim(LineGraph(3), Params(GetParam()));
   ASSERT_TRUE(sim.Converge(seconds(60)));
   Network& net = sim.network();
