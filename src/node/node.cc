@@ -213,18 +213,17 @@ void Node::HandleLinkLocal(uint32_t peer, Bytes packet) {
     return;
   }
   const Timestamp now = clock_.Now();
-  if (link_control_) {
-    Result<LinkLocalUdp> udp = ParseLinkLocalUdp(packet);
-    if (udp && udp->destination_port == mesh::kLinkControlPort) {
-      HandleLinkControl(peer, udp->payload, now);
-      return;
-    }
-    if (!Authorised(peer)) {
-      drops_.Count(NodeDrop::kUnauthorisedLink);
-      return;
-    }
+  Result<LinkLocalUdp> udp = ParseLinkLocalUdp(packet);
+  if (udp && link_control_ && udp->destination_port == mesh::kLinkControlPort) {
+    HandleLinkControl(peer, udp->payload, now);
+    return;
   }
-  if (Status s = router_->Receive(peer, packet, now); !s) {
+  if (!Authorised(peer)) {
+    drops_.Count(NodeDrop::kUnauthorisedLink);
+    return;
+  }
+  Status s = udp ? router_->Receive(peer, *udp, now) : router_->Receive(peer, packet, now);
+  if (!s) {
     PLEXUS_LOG_DEBUG("link-local packet from peer {}: {}", peer, s.error().message());
   }
   DriveRouter(now);

@@ -31,10 +31,6 @@ constexpr Duration kRefusedGrace = std::chrono::seconds(2);
 // Configured mesh links start link control within this long of the start.
 constexpr Duration kLinkStartJitter = std::chrono::milliseconds(300);
 
-babel::RouterId RouterIdOf(const crypto::PublicKey& key) {
-  return babel::RouterId::FromBytes(LinkLocalAddress(key).bytes().subspan(8, 8));
-}
-
 bool AnyContains(const std::vector<Prefix>& blocks, const Prefix& p) {
   return std::any_of(blocks.begin(), blocks.end(), [&](const Prefix& b) { return b.Contains(p); });
 }

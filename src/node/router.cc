@@ -32,10 +32,14 @@ IpAddress MulticastGroup() {
 
 }  // namespace
 
+babel::RouterId RouterIdOf(const crypto::PublicKey& key) {
+  return babel::RouterId::FromBytes(LinkLocalAddress(key).bytes().subspan(8, 8));
+}
+
 RouterParams MakeRouterParams(const BabelConfig& babel, const crypto::PublicKey& key) {
   RouterParams p;
   p.link_local = LinkLocalAddress(key);
-  p.engine.router_id = babel::RouterId::FromBytes(p.link_local.bytes().subspan(8, 8));
+  p.engine.router_id = RouterIdOf(key);
   p.engine.interface = InterfaceParamsFrom(babel);
   p.liveness.probe_interval = Seconds(babel.link_probe_interval_s);
   p.liveness.timeout = Seconds(babel.link_timeout_s);
@@ -97,17 +101,22 @@ void Router::StartEarly(uint32_t link, Timestamp now) {
 }
 
 Status Router::Receive(uint32_t link, ByteSpan packet, Timestamp now) {
-  StartEarly(link, now);
   Result<LinkLocalUdp> udp = ParseLinkLocalUdp(packet);
   if (!udp) {
+    StartEarly(link, now);
     ++counters_.malformed;
     return udp.error();
   }
-  if (udp->destination_port != babel::kUdpPort) {
+  return Receive(link, *udp, now);
+}
+
+Status Router::Receive(uint32_t link, const LinkLocalUdp& udp, Timestamp now) {
+  StartEarly(link, now);
+  if (udp.destination_port != babel::kUdpPort) {
     ++counters_.wrong_port;
-    return MakeError("UDP port {} is not Babel's", udp->destination_port);
+    return MakeError("UDP port {} is not Babel's", udp.destination_port);
   }
-  engine_.Receive(link, udp->source, udp->payload, now);
+  engine_.Receive(link, udp.source, udp.payload, now);
   return Ok();
 }
 

@@ -31,6 +31,7 @@
 #include "crypto/x25519.h"
 #include "node/config.h"
 #include "node/link_liveness.h"
+#include "node/link_local_udp.h"
 
 namespace plexus::node {
 
@@ -40,6 +41,10 @@ struct RouterParams {
   babel::EngineParams engine;
   LivenessParams liveness;
 };
+
+// The router-id of the node whose WireGuard key is `key`: the interface
+// identifier of its link-local address (LinkLocalAddress).
+babel::RouterId RouterIdOf(const crypto::PublicKey& key);
 
 // The parameters of `babel` for the node whose WireGuard key is `key`.
 RouterParams MakeRouterParams(const BabelConfig& babel, const crypto::PublicKey& key);
@@ -79,6 +84,8 @@ class Router {
   // A link-local UDP packet (the whole IPv6 packet) that arrived on `link`.
   // Bad packets are counted and answered with the reason.
   Status Receive(uint32_t link, ByteSpan packet, Timestamp now);
+  // The same, parsed already (node/link_local_udp.h).
+  Status Receive(uint32_t link, const LinkLocalUdp& udp, Timestamp now);
   // Transport messages were received / sent on the link (liveness);
   // `keepalive_only`: nothing but one WireGuard keepalive arrived.
   void TransportReceived(uint32_t link, Timestamp now, bool keepalive_only = false);

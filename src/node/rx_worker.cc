@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "babel/constants.h"
+#include "mesh/constants.h"
 #include "node/ip_packet.h"
 #include "wireguard/messages.h"
 
@@ -13,8 +15,6 @@ constexpr size_t kUdpBatch = 32;
 constexpr size_t kTunBatch = 128;
 // Forwarded packets sealed per flush before the arena is sent and reused.
 constexpr size_t kForwardArenaBytes = 1 << 20;
-constexpr uint16_t kBabelPort = 6696;        // RFC 8966 §4
-constexpr uint16_t kLinkControlPort = 6327;  // DESIGN.md §2.2
 // Link-local control packets handed to the control thread, per worker: far
 // above what Babel and link control need, low enough to keep a flooding peer
 // from swamping the event loop.
@@ -34,7 +34,7 @@ uint16_t LinkLocalUdpPort(ByteSpan packet, const IpPacketView& ip) {
 // Babel or link control (DESIGN.md §2.2).
 bool IsLinkControl(ByteSpan packet, const IpPacketView& ip) {
   const uint16_t port = LinkLocalUdpPort(packet, ip);
-  return port == kBabelPort || port == kLinkControlPort;
+  return port == babel::kUdpPort || port == mesh::kLinkControlPort;
 }
 
 }  // namespace
@@ -131,7 +131,8 @@ void RxWorker::HandleInner(uint32_t peer, MutableByteSpan packet, Timestamp now)
   }
   packet = packet.first(ip->total_length);
   // Until its certificate is verified a mesh link carries link control only.
-  if (!snapshot_->peers[peer].authorised && LinkLocalUdpPort(packet, *ip) != kLinkControlPort) {
+  if (!snapshot_->peers[peer].authorised &&
+      LinkLocalUdpPort(packet, *ip) != mesh::kLinkControlPort) {
     env_.drops.Count(NodeDrop::kUnauthorisedLink);
     return;
   }
