@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "testing/fake_random.h"
+#include "testing/temp_dir.h"
 
 namespace plexus::node {
 namespace {
@@ -34,26 +35,6 @@ std::string Interface(std::string_view extra = "") {
 std::string Peer(uint64_t seed, std::string_view extra = "") {
   return fmt::format("\n[[peer]]\npublic_key = \"{}\"\n{}", PublicKeyText(seed), extra);
 }
-
-// A temporary directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "plexus-config-XXXXXX").string();
-    path_ = mkdtemp(templ.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string Write(std::string_view name, std::string_view text, mode_t mode = 0600) const {
-    std::string file = path_ + "/" + std::string(name);
-    std::ofstream(file) << text;
-    chmod(file.c_str(), mode);
-    return file;
-  }
-
- private:
-  std::string path_;
-};
 
 TEST(ConfigTest, ParsesFullConfig) {
   std::string text = Interface(
@@ -310,7 +291,7 @@ TEST(ConfigTest, NonOverlappingPrefixesOfDifferentFamiliesAreAccepted) {
 }
 
 TEST(ConfigTest, ReadsKeyFileRelativeToConfigDirectory) {
-  TempDir dir;
+  testing::TempDir dir("plexus-config");
   dir.Write("node.key", PrivateKeyText(4) + "\n");
   std::string path = dir.Write("node.toml", "[interface]\nprivate_key_file = \"node.key\"\n");
   auto config = LoadConfig(path);
@@ -321,14 +302,14 @@ TEST(ConfigTest, ReadsKeyFileRelativeToConfigDirectory) {
 }
 
 TEST(ConfigTest, WorldReadableKeyFileIsOnlyAWarning) {
-  TempDir dir;
+  testing::TempDir dir("plexus-config");
   dir.Write("node.key", PrivateKeyText(4), 0644);
   std::string path = dir.Write("node.toml", "[interface]\nprivate_key_file = \"node.key\"\n");
   EXPECT_TRUE(LoadConfig(path));
 }
 
 TEST(ConfigTest, KeyFileWithGarbageNamesTheFile) {
-  TempDir dir;
+  testing::TempDir dir("plexus-config");
   dir.Write("node.key", "not a key\n");
   std::string path = dir.Write("node.toml", "[interface]\nprivate_key_file = \"node.key\"\n");
   auto config = LoadConfig(path);
@@ -339,7 +320,7 @@ TEST(ConfigTest, KeyFileWithGarbageNamesTheFile) {
 
 TEST(ConfigTest, UnreadableKeyFileIsRefused) {
   if (geteuid() == 0) GTEST_SKIP() << "root reads any file";
-  TempDir dir;
+  testing::TempDir dir("plexus-config");
   dir.Write("node.key", PrivateKeyText(4), 0000);
   std::string path = dir.Write("node.toml", "[interface]\nprivate_key_file = \"node.key\"\n");
   auto config = LoadConfig(path);
@@ -348,7 +329,7 @@ TEST(ConfigTest, UnreadableKeyFileIsRefused) {
 }
 
 TEST(ConfigTest, KeyFileThatCannotBeReadIsRefused) {
-  TempDir dir;
+  testing::TempDir dir("plexus-config");
   std::filesystem::create_directory(dir.path() + "/node.key");
   std::string path = dir.Write("node.toml", "[interface]\nprivate_key_file = \"node.key\"\n");
   auto config = LoadConfig(path);
@@ -360,7 +341,7 @@ TEST(ConfigTest, KeyFileThatCannotBeReadIsRefused) {
 }
 
 TEST(ConfigTest, RelativeControlSocketIsResolvedAgainstConfigDirectory) {
-  TempDir dir;
+  testing::TempDir dir("plexus-config");
   std::string path = dir.Write("node.toml", Interface("control_socket = \"ctl.sock\"\n"));
   auto config = LoadConfig(path);
   ASSERT_TRUE(config) << config.error().message();

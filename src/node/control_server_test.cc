@@ -14,25 +14,13 @@
 #include <fstream>
 
 #include "node/control_client.h"
+#include "testing/temp_dir.h"
 
 namespace plexus::node {
 namespace {
 
 using ::testing::HasSubstr;
 using json = nlohmann::json;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "plexus-ctl-XXXXXX").string();
-    path_ = mkdtemp(templ.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(std::string_view name) const { return path_ + "/" + std::string(name); }
-
- private:
-  std::string path_;
-};
 
 // Answers {"command":"status"} with a fixed result and counts calls.
 class ControlServerTest : public ::testing::Test {
@@ -91,7 +79,7 @@ class ControlServerTest : public ::testing::Test {
     return false;
   }
 
-  TempDir dir_;
+  testing::TempDir dir_{"plexus-ctl"};
   std::string path_ = dir_.File("run/plexus/plx0.sock");
   std::atomic<int> calls_{0};
 };

@@ -12,6 +12,7 @@
 #include "identity/certificate_authority.h"
 #include "identity/revocation_list.h"
 #include "node/node_test_util.h"
+#include "testing/temp_dir.h"
 
 namespace plexus::node::test {
 namespace {
@@ -29,26 +30,6 @@ int64_t Now() {
 Prefix P(std::string_view text) {
   return *Prefix::Parse(text);
 }
-
-// A temporary directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "plexus-id-XXXXXX").string();
-    path_ = mkdtemp(templ.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string Sub(const std::string& name) const {
-    std::string dir = path_ + "/" + name;
-    std::filesystem::create_directories(dir);
-    return dir;
-  }
-
- private:
-  std::string path_;
-};
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
@@ -148,7 +129,7 @@ class NodeIdentityTest : public ::testing::Test {
     cert_b_ = net_.Enrol(b_, dir_.Sub("b"), "bravo", {P("fd00:0:0:2::/64")});
   }
 
-  TempDir dir_;
+  testing::TempDir dir_{"plexus-id"};
   Network net_;
   NodeHarness h_;
   TestNode& a_;
@@ -320,8 +301,9 @@ TEST(NodeIdentityConfig, MissingStateDirectoryIsAClearError) {
   ASSERT_TRUE(loop);
   auto tun = testing::FakeTun::Create("plx9", false);
   auto udp = h.network().Bind(a.endpoint, {});
-  auto node =
-      Node::Create(a.config, NodeIo{a.clock, a.random, **loop, std::move(*tun), std::move(*udp)});
+  auto node = Node::Create(
+      a.config,
+      NodeIo{a.clock, a.random, **loop, std::move(*tun), std::move(*udp), nullptr, {}, false});
   ASSERT_FALSE(node);
   EXPECT_THAT(node.error().message(), ::testing::HasSubstr("/nonexistent/plexus-state/ca.crt"));
 }

@@ -522,8 +522,9 @@ class NodeHarness {
     n.loop = std::move(*loop);
     n.tun = tun->get();
     n.udp = udp->get();
-    auto node = Node::Create(n.config,
-                             NodeIo{n.clock, n.random, *n.loop, std::move(*tun), std::move(*udp)});
+    auto node = Node::Create(
+        n.config,
+        NodeIo{n.clock, n.random, *n.loop, std::move(*tun), std::move(*udp), nullptr, {}, false});
     if (!node) {
       ADD_FAILURE() << node.error().message();
       return false;
