@@ -146,11 +146,14 @@ class Namespace:
         return self.ip("link", "show", "dev", ifname, check=False).returncode == 0
 
     def ping(self, addr: str, count: int = 1, wait: float = 1, interval: float = 0.2,
-             size: Optional[int] = None) -> tuple[int, int]:
-        """(sent, received) of `ping -c count addr` inside the namespace."""
+             size: Optional[int] = None, source: Optional[str] = None) -> tuple[int, int]:
+        """(sent, received) of `ping -c count addr` inside the namespace,
+        from address `source` if given."""
         cmd = ["ping", "-n", "-q", "-c", str(count), "-W", str(wait), "-i", str(interval)]
         if size is not None:
             cmd += ["-s", str(size)]
+        if source is not None:
+            cmd += ["-I", source]
         p = self.run([*cmd, addr], check=False, timeout=count * (interval + wait) + 30)
         m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
         if not m:
@@ -670,3 +673,25 @@ def failed_in(request) -> bool:
     (needs the rep_setup / rep_call hook of conftest.py)."""
     return any(getattr(request.node, f"rep_{w}", None) and
                getattr(request.node, f"rep_{w}").failed for w in ("setup", "call"))
+
+
+def wait_pings(pairs, deadline: float, check, wait: float, pause: float) -> dict:
+    """Pings every (src, dst, family) once per round (src.ping_ok(dst, family,
+    wait)) until each has answered once or `deadline` (time.monotonic) passes;
+    `check()` runs before each round (raise to stop). Returns {(src, dst,
+    family): seconds after the call when it first answered}; missing keys
+    never answered."""
+    t0 = time.monotonic()
+    pending, answered = list(pairs), {}
+    while pending and time.monotonic() < deadline:
+        check()
+        still = []
+        for s, d, f in pending:
+            if s.ping_ok(d, f, wait=wait):
+                answered[(s, d, f)] = time.monotonic() - t0
+            else:
+                still.append((s, d, f))
+        pending = still
+        if pending:
+            time.sleep(pause)
+    return answered

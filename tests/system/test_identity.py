@@ -217,17 +217,12 @@ class JoinedNode:
     # -------------------------------------------------------------- traffic
 
     def ping_ok(self, dest: "JoinedNode", family: str, wait: float = 2) -> bool:
-        p = self.ns.run(["ping", "-n", "-q", "-c", "1", "-W", str(wait), "-I", self.addr(family),
-                         dest.addr(family)], check=False, timeout=wait + 20)
-        return p.returncode == 0 and " 1 received" in p.stdout
+        return self.ping(dest, family, count=1, wait=wait)[1] == 1
 
     def ping(self, dest: "JoinedNode", family: str, count: int = 3,
              interval: float = 0.2, wait: float = 1) -> tuple[int, int]:
-        p = self.ns.run(["ping", "-n", "-q", "-c", str(count), "-W", str(wait), "-i",
-                         str(interval), "-I", self.addr(family), dest.addr(family)],
-                        check=False, timeout=count * (interval + wait) + 30)
-        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
-        return (int(m.group(1)), int(m.group(2))) if m else (count, 0)
+        return self.ns.ping(dest.addr(family), count=count, wait=wait, interval=interval,
+                            source=self.addr(family))
 
     def diagnostics(self) -> str:
         out = [f"--- {self.name} ({self.ns.name}) key {self.public_key} "
@@ -342,22 +337,11 @@ def all_pairs(nodes: list[JoinedNode]) -> list[tuple[JoinedNode, JoinedNode, str
 def wait_pings(lab: IdentityLab, pairs, timeout: float) -> dict:
     """Pings each (src, dst, family) once per round until each answered once or the
     timeout. Returns {pair: seconds until it first answered}."""
-    t0 = time.monotonic()
-    pending, answered = list(pairs), {}
-    while pending and time.monotonic() < t0 + timeout:
+    def check():
         dead = [n.name for n in lab.nodes if n.daemon and not n.alive()]
         if dead:
             fail_with(lab, f"nodes exited: {dead}")
-        still = []
-        for s, d, f in pending:
-            if s.ping_ok(d, f, wait=1):
-                answered[(s, d, f)] = time.monotonic() - t0
-            else:
-                still.append((s, d, f))
-        pending = still
-        if pending:
-            time.sleep(0.3)
-    return answered
+    return netns.wait_pings(pairs, time.monotonic() + timeout, check, wait=1, pause=0.3)
 
 
 def require_pings(lab: IdentityLab, pairs, timeout: float, what: str) -> float:

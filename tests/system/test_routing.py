@@ -90,21 +90,7 @@ def wait_all_pings(topo: Topology, pairs, deadline: float) -> dict:
     """Pings every (src, dst, family) once per round until each has answered
     once or the deadline passes. Returns {(src, dst, family): seconds after the
     call when it first answered}; missing keys never answered."""
-    t0 = time.monotonic()
-    pending = list(pairs)
-    answered = {}
-    while pending and time.monotonic() < deadline:
-        topo.check_alive()
-        still = []
-        for src, dst, fam in pending:
-            if src.ping_ok(dst, fam, wait=2):
-                answered[(src, dst, fam)] = time.monotonic() - t0
-            else:
-                still.append((src, dst, fam))
-        pending = still
-        if pending:
-            time.sleep(0.5)
-    return answered
+    return netns.wait_pings(pairs, deadline, topo.check_alive, wait=2, pause=0.5)
 
 
 # ------------------------------------------------------------------ line of 5

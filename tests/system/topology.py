@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Optional
 
 import netns
-from netns import Daemon, Fatal, Namespace, run, wait_until
+from netns import Daemon, Fatal, Namespace, wait_until
 
 WG_BASE_PORT = 51820
 BABEL_PORT = 6696
@@ -202,19 +202,13 @@ class MeshNode:
 
     def ping_ok(self, dest: "MeshNode", family: str, wait: float = 2) -> bool:
         """One ping (from our overlay address) to dest's overlay address."""
-        p = self.ns.run(["ping", "-n", "-q", "-c", "1", "-W", str(wait), "-I",
-                         self.addr(family), dest.addr(family)], check=False,
-                        timeout=wait + 20)
-        return p.returncode == 0 and " 1 received" in p.stdout
+        return self.ping(dest, family, count=1, wait=wait)[1] == 1
 
     def ping(self, dest: "MeshNode", family: str, count: int = 3, interval: float = 0.2,
              wait: float = 2) -> tuple[int, int]:
         """(sent, received) of `ping -c count` from our overlay address to dest's."""
-        p = self.ns.run(["ping", "-n", "-q", "-c", str(count), "-W", str(wait), "-i",
-                         str(interval), "-I", self.addr(family), dest.addr(family)],
-                        check=False, timeout=count * (interval + wait) + 30)
-        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
-        return (int(m.group(1)), int(m.group(2))) if m else (count, 0)
+        return self.ns.ping(dest.addr(family), count=count, wait=wait, interval=interval,
+                            source=self.addr(family))
 
     def diagnostics(self) -> str:
         """Route tables etc., attached to failure messages."""
